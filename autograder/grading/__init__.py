@@ -1,0 +1,1 @@
+"""Grader side of the backprop course (imports course/; never shipped to students)."""

@@ -1,0 +1,111 @@
+"""`make demo`: the instructor's whole loop on the bundled example class, in out/demo/.
+
+release (source/ -> release/), collect (examples/submissions), autograde in parallel, feedback
+HTML, grades CSV, class report; then a short summary and where the outputs are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .config import REPO_ROOT, GradingError, ensure_venv_on_path, source_lessons
+
+EXAMPLES = REPO_ROOT / "examples" / "submissions"
+OUT = REPO_ROOT / "out" / "demo"
+
+
+def run_demo(
+    out: Path = OUT,
+    submissions: Path = EXAMPLES,
+    workers: int | None = None,
+    progress: bool = True,
+    lessons: list[str] | None = None,
+    students: list[str] | None = None,
+) -> dict:
+    from . import cli
+    from .export import read_grades
+    from .report import lesson_means, misconception_label, scan_autograded, top_misconceptions
+
+    if not submissions.is_dir():
+        raise GradingError(
+            f"no example submissions in {submissions} (generate them: "
+            ".venv/bin/python examples/make_examples.py)"
+        )
+    available = source_lessons(REPO_ROOT)
+    if not available:
+        raise GradingError(f"no lessons in {REPO_ROOT / 'source'}")
+    lessons = [x for x in (lessons or available) if x in available]
+    t0 = time.perf_counter()
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "source").mkdir(parents=True)
+    for lesson in lessons:
+        shutil.copytree(REPO_ROOT / "source" / lesson, out / "source" / lesson)
+    course = cli.Course(out, None, progress=progress)
+    cli.check_db(course.db_url)
+    cli.step_release(course, lessons)
+    rep = cli.step_collect(course, lessons, submissions, students)
+    results, wall, failures = cli.step_autograde(course, lessons, students, workers)
+    cli.step_feedback(course, lessons, students)
+    csv_path = cli.step_export(course)
+    paths = cli.step_report(course, failures=failures)
+    total = time.perf_counter() - t0
+
+    g = read_grades(course.db_url, course_dir=out)
+    ins = scan_autograded(out, g.lessons)
+    means = lesson_means(g)
+    graded = sum(r.ok for r in results)
+    print()
+    print(f"== demo: {len(g.students)} students x {len(g.lessons)} lessons ==")
+    print(
+        f"graded {graded}/{len(results)} submissions in {wall:.1f} s "
+        f"({wall / max(1, len(results)):.2f} s per notebook; whole loop {total:.1f} s)"
+    )
+    print("mean score per lesson:")
+    for lesson in g.lessons:
+        print(f"  {lesson:<24} {means[lesson]:6.2f} / {g.lesson_max[lesson]:g}")
+    tops = top_misconceptions(ins, 5)
+    print("top misconceptions:" if tops else "top misconceptions: none diagnosed")
+    for mid, occ, nstud in tops:
+        print(f"  {misconception_label(mid)}: {nstud} student(s), {occ} time(s)")
+    flags = ins.integrity
+    print(f"integrity flags: {len(flags)}")
+    for s, lesson, code, reason in flags[:8]:
+        print(f"  {s}/{lesson}: {code}: {reason}")
+    if rep.problems or failures:
+        print("problems:")
+        for line in [*rep.problems, *failures][:10]:
+            print(f"  {line}")
+    print("outputs:")
+    print(f"  grades CSV     {csv_path}")
+    print(f"  feedback HTML  {out / 'feedback'}/<student>/<lesson>/<lesson>.html")
+    print(f"  report         {paths['html']}  ({paths['markdown'].name})")
+    print(f"  score plot     {paths['png']}")
+    return {"results": results, "grades": g, "insights": ins, "paths": paths, "wall": wall}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="demo", description=__doc__)
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--submissions", type=Path, default=EXAMPLES)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    ensure_venv_on_path()
+    from .cli import quiet_libraries
+
+    quiet_libraries()
+    try:
+        run_demo(args.out, args.submissions, args.workers, not args.no_progress)
+    except GradingError as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

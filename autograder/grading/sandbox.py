@@ -1,0 +1,610 @@
+"""Run student kernels under bubblewrap: the grading sandbox.
+
+A point is earned only from numbers the grader process checks (``TrustedScores``); the sandbox
+makes sure the student's code cannot reach anything that would let it cheat or harm the class:
+the reference package, the hidden tests, the gradebook, other students, the network, or the
+machine's resources.
+
+Interface (for the grading tool, parallel autograding and kernel pools)
+-----------------------------------------------------------------------
+``sandbox_argv(kernel_argv, scratch_dir, *, ipc_dir, uid, limits, env) -> list[str]``
+    The full launch command: ``bwrap ... -- setpriv ... -- prlimit ... -- <kernel_argv>``.
+    ``kernel_argv`` is the formatted kernel command (``{connection_file}`` already substituted);
+    the connection file and the ZMQ sockets must live in ``ipc_dir``, which is bound read-write
+    at the *same path* inside (the kernel's network namespace is empty, so the kernel talks to
+    the grader over ZMQ ``ipc://`` sockets: start the kernel manager with ``transport="ipc"`` and
+    ``ip=f"{ipc_dir}/k"``). ``scratch_dir`` becomes ``/home/student`` inside (cwd and HOME) and
+    must be writable by ``uid``: use ``make_scratch``.
+``make_scratch(submission_dir=None, uid=...) -> Scratch``
+    A private temp dir (root-only) with ``work/`` (a copy of the submission's files, owned by
+    ``uid``) and ``ipc/``. ``Scratch.cleanup()`` removes it. Nothing is copied back: files the
+    kernel writes are discarded, so a symlink or a huge file made by student code never reaches
+    the course directory or the feedback.
+``sandbox_env(seed=None) -> dict``   the minimal environment the kernel sees.
+``SandboxedKernelManager``           an ``AsyncKernelManager`` that does all of the above.
+``SandboxedExecute``                 nbgrader's ``Execute`` with that manager, a whole-notebook
+                                     wall-time limit, output caps and survival of dead kernels.
+``Limits``                           the resource limits (CPU s, address space, tasks, file size,
+                                     open files, /tmp size).
+
+Inside the sandbox: ``/usr`` (+ ``/lib``, ``/bin`` symlinks), the Python install and the venv
+read-only; from the repository only ``autograder/__init__.py`` and ``autograder/student`` (so
+``import autograder.student`` works while ``import course`` and ``import autograder.grading``
+fail); a private ``/tmp`` (tmpfs, size-capped); new pid/net/ipc/uts namespaces; the kernel runs
+as an unprivileged uid (``setpriv``, no capabilities, no_new_privs) so that ``RLIMIT_NPROC``
+applies (it never applies to root) and stops fork bombs.
+
+Integrity events (kernel died, timeouts, truncated output, wall limit) are appended to
+``resources["integrity"]["flags"]`` as ``{"code", "notebook", "cell", "reason"}`` dicts, which
+``integrity.py`` collects into the report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import zmq
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Float, Integer, Unicode
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SANDBOX_HOME = "/home/student"
+BWRAP = shutil.which("bwrap") or "/usr/bin/bwrap"
+SETPRIV = "/usr/bin/setpriv"
+PRLIMIT = "/usr/bin/prlimit"
+RECORD_MIME = "application/vnd.backprop.record+json"
+# Top-level names a submission may not bring into the kernel's cwd (it is first on sys.path).
+SHADOWED = frozenset(
+    {
+        "autograder",
+        "course",
+        "numpy",
+        "torch",
+        "IPython",
+        "ipykernel",
+        "matplotlib",
+        "tqdm",
+        "sitecustomize",
+        "usercustomize",
+        "zmq",
+        "traitlets",
+        "jupyter_client",
+        "scipy",
+    }
+)
+GiB = 1024**3
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-kernel resource limits (rlimits apply to each process; tasks counts threads too)."""
+
+    cpu_seconds: int = 300  # RLIMIT_CPU: SIGKILL once the kernel has used this much CPU
+    address_space: int = 4 * GiB  # RLIMIT_AS per process (torch needs ~1.5 GiB of mappings)
+    tasks: int = 128  # RLIMIT_NPROC for the sandbox uid: processes + threads
+    file_size: int = 64 * MiB  # RLIMIT_FSIZE: largest file the kernel may write
+    open_files: int = 256  # RLIMIT_NOFILE
+    tmp_size: int = 256 * MiB  # size of the private /tmp tmpfs
+
+
+DEFAULT_LIMITS = Limits()
+_uid_counter = itertools.count()
+
+
+def allocate_uid() -> int:
+    """An unprivileged uid for one sandbox (RLIMIT_NPROC is counted per uid, so kernels that run
+    in parallel get different uids and one student's fork bomb cannot starve another)."""
+    return 200_000 + (os.getpid() % 10_000) * 64 + next(_uid_counter) % 64
+
+
+def _python_roots() -> list[str]:
+    """The venv and the Python install it was made from (both bound read-only)."""
+    roots = {
+        os.path.realpath(sys.prefix),
+        os.path.realpath(sys.base_prefix),
+        os.path.realpath(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))),
+    }
+    # the venv itself by its unresolved path too (kernel argv[0] is .venv/bin/python)
+    roots.add(os.path.abspath(sys.prefix))
+    return sorted(r for r in roots if r not in ("/", "/usr"))
+
+
+def sandbox_env(seed: str | int | None = None) -> dict[str, str]:
+    """The whole environment of the sandboxed kernel (nothing is inherited)."""
+    if seed is None:
+        seed = os.environ.get("BACKPROP_GRADING_SEED", "0")
+    return {
+        "PATH": f"{os.path.abspath(sys.prefix)}/bin:/usr/bin:/bin",
+        "HOME": SANDBOX_HOME,
+        "USER": "student",
+        "LOGNAME": "student",
+        "LANG": "C.UTF-8",
+        "TMPDIR": "/tmp",
+        "NBGRADER_EXECUTION": "autograde",
+        "BACKPROP_GRADING_SEED": str(seed),
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _mkdirs(dest: str, made: set[str]) -> list[str]:
+    """bwrap creates missing parents of a mount point mode 0700 (root): make them 0755 first."""
+    args: list[str] = []
+    parents = list(PurePosixPath(dest).parents)[::-1][1:]  # skip "/"
+    for p in parents:
+        s = str(p)
+        if s not in made and s not in ("/tmp", "/usr", "/proc", "/dev"):
+            made.add(s)
+            args += ["--perms", "0755", "--dir", s]
+    return args
+
+
+def sandbox_argv(
+    kernel_argv: list[str],
+    scratch_dir: str | os.PathLike,
+    *,
+    ipc_dir: str | os.PathLike,
+    uid: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    env: dict[str, str] | None = None,
+    repo_root: str | os.PathLike = REPO_ROOT,
+) -> list[str]:
+    """The command that runs ``kernel_argv`` inside the sandbox (see the module docstring).
+
+    ``scratch_dir`` (read-write, owned by ``uid``) becomes ``/home/student``; ``ipc_dir``
+    (read-write, owned by ``uid``) is bound at its own path for the connection file + sockets.
+    """
+    uid = allocate_uid() if uid is None else int(uid)
+    env = sandbox_env() if env is None else env
+    repo = Path(repo_root).resolve()
+    made: set[str] = set()
+    argv = [
+        BWRAP,
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--ro-bind-try",
+        "/etc/ld.so.cache",
+        "/etc/ld.so.cache",
+        "--ro-bind-try",
+        "/etc/localtime",
+        "/etc/localtime",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        str(limits.tmp_size),
+        "--tmpfs",
+        "/tmp",
+    ]
+    for root in _python_roots():
+        argv += _mkdirs(root, made) + ["--ro-bind", root, root]
+    # Only the student half of the grading package is visible.
+    pkg = repo / "autograder"
+    argv += _mkdirs(str(pkg / "student"), made)
+    argv += ["--ro-bind", str(pkg / "__init__.py"), str(pkg / "__init__.py")]
+    argv += ["--ro-bind", str(pkg / "student"), str(pkg / "student")]
+    ipc = os.path.abspath(ipc_dir)
+    argv += _mkdirs(ipc, made) + ["--bind", ipc, ipc]
+    argv += _mkdirs(SANDBOX_HOME, made) + ["--bind", os.path.abspath(scratch_dir), SANDBOX_HOME]
+    argv += ["--chdir", SANDBOX_HOME, "--clearenv"]
+    for k, v in env.items():
+        argv += ["--setenv", k, v]
+    # Root inside keeps only what setpriv needs to drop to the sandbox uid.
+    argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
+    argv += [
+        SETPRIV,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--no-new-privs",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        PRLIMIT,
+        f"--cpu={limits.cpu_seconds}",
+        f"--as={limits.address_space}",
+        f"--nproc={limits.tasks}",
+        f"--fsize={limits.file_size}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--",
+    ]
+    return argv + list(kernel_argv)
+
+
+@dataclass
+class Scratch:
+    """A private temp dir for one kernel: ``work`` (-> /home/student) and ``ipc`` (sockets)."""
+
+    root: Path
+    work: Path
+    ipc: Path
+    uid: int
+    skipped: list[str] = field(default_factory=list)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[str]:
+    """Copy regular files and directories (never symlinks, devices, fifos) owned by ``uid``.
+
+    Returns the names of what was skipped (reported as ignored stray entries)."""
+    skipped: list[str] = []
+    for entry in sorted(src.iterdir()):
+        st = entry.lstat()
+        target = dst / entry.name
+        if (
+            top
+            and entry.name.split(".")[0] in SHADOWED
+            and (stat.S_ISDIR(st.st_mode) or entry.suffix in (".py", ".so", ".pth"))
+        ):
+            skipped.append(entry.name)  # would shadow a module the grading imports (cwd first)
+        elif stat.S_ISLNK(st.st_mode):
+            skipped.append(entry.name)
+        elif stat.S_ISDIR(st.st_mode):
+            target.mkdir(mode=0o755)
+            os.chown(target, uid, uid)
+            skipped += [f"{entry.name}/{s}" for s in _copy_submission(entry, target, uid, False)]
+        elif stat.S_ISREG(st.st_mode):
+            shutil.copyfile(entry, target, follow_symlinks=False)
+            os.chown(target, uid, uid)
+            os.chmod(target, 0o644)
+        else:
+            skipped.append(entry.name)
+    return skipped
+
+
+def make_scratch(
+    submission_dir: str | os.PathLike | None = None,
+    *,
+    uid: int | None = None,
+    parent: str | os.PathLike | None = None,
+) -> Scratch:
+    """Create a scratch dir (mode 0700, root) with a copy of ``submission_dir`` for ``uid``."""
+    uid = allocate_uid() if uid is None else uid
+    root = Path(tempfile.mkdtemp(prefix="bpsbx-", dir=parent))
+    os.chmod(root, 0o700)
+    work, ipc = root / "work", root / "ipc"
+    for d in (work, ipc):
+        d.mkdir(mode=0o700)
+        os.chown(d, uid, uid)
+    scratch = Scratch(root=root, work=work, ipc=ipc, uid=uid)
+    if submission_dir is not None and Path(submission_dir).is_dir():
+        scratch.skipped = _copy_submission(Path(submission_dir), work, uid)
+    return scratch
+
+
+def bwrap_available() -> bool:
+    return Path(BWRAP).exists() and os.geteuid() == 0
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """Starts the kernel through ``sandbox_argv`` over ZMQ ipc sockets; interrupts by message.
+
+    The ``cwd`` given to ``start_kernel`` is the submission directory: it is copied into a fresh
+    scratch dir (never bound itself)."""
+
+    grading_seed = Unicode(None, allow_none=True).tag(config=True)
+    max_message_bytes = Integer(16 * MiB).tag(config=True)
+
+    def __init__(self, *args: Any, limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.scratch: Scratch | None = None
+        self.transport = "ipc"
+        # A message bigger than this makes ZMQ drop the connection instead of filling our RAM.
+        self.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.scratch is None:
+            self.scratch = make_scratch(kw.get("cwd"))
+        self.ip = str(self.scratch.ipc / "k")
+        self.connection_file = str(self.scratch.ipc / "kernel.json")
+        kw["cwd"] = str(self.scratch.root)
+        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        # Student code can write to fds 1/2 directly (os.write): never into the grader's log.
+        kw["stdout"] = subprocess.DEVNULL
+        kw["stderr"] = subprocess.DEVNULL
+        kw["stdin"] = subprocess.DEVNULL
+        return await super()._async_pre_start_kernel(**kw)
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        # the kernel (sandbox uid) must read it; its dir is private to that uid already
+        os.chown(self.connection_file, self.scratch.uid, self.scratch.uid)
+        os.chmod(self.connection_file, 0o400)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        assert self.scratch is not None
+        return sandbox_argv(
+            cmd,
+            self.scratch.work,
+            ipc_dir=self.scratch.ipc,
+            uid=self.scratch.uid,
+            limits=self.limits,
+            env=sandbox_env(self.grading_seed),
+        )
+
+    async def _async_interrupt_kernel(self) -> None:
+        # SIGINT to bwrap would not reach the kernel (new session, pid namespace): ask the
+        # kernel itself over the control channel.
+        if not self.has_kernel:
+            return
+        msg = self.session.msg("interrupt_request", content={})
+        self._connect_control_socket()
+        self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel  # AsyncKernelManager binds the base method
+
+    def cleanup_scratch(self) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+            self.scratch = None
+
+
+def _output_size(out: NotebookNode) -> int:
+    if out.get("output_type") == "stream":
+        return len(out.get("text", "").encode("utf-8", "replace"))
+    try:
+        return len(json.dumps(out, default=str))
+    except (TypeError, ValueError):
+        return 1 << 30
+
+
+def _flag(resources: dict, code: str, reason: str, notebook: str = "", cell: str = "") -> None:
+    integ = resources.setdefault("integrity", {})
+    integ.setdefault("flags", []).append(
+        {"code": code, "notebook": notebook, "cell": cell, "reason": reason}
+    )
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, with the kernel in the sandbox and the run made unkillable.
+
+    - the whole notebook has a wall-time budget (``notebook_timeout``); each cell gets
+      ``timeout`` s (nbgrader's trait) but never more than the budget left;
+    - a cell that times out is interrupted; if the kernel does not come back within
+      ``interrupt_grace`` s it is killed;
+    - once the kernel is dead (os._exit, OOM, CPU limit, killed) the remaining code cells get an
+      error output and are not run: the cells that already ran keep their outputs (and their
+      record bundles, so ``TrustedScores`` still scores them);
+    - outputs are capped per cell and per notebook (record bundles have their own cap).
+    """
+
+    notebook_timeout = Float(600.0, help="Wall-time limit for a whole notebook (s).").tag(
+        config=True
+    )
+    interrupt_grace = Float(5.0).tag(config=True)
+    max_cell_output_bytes = Integer(1 * MiB).tag(config=True)
+    max_notebook_output_bytes = Integer(8 * MiB).tag(config=True)
+    max_record_bytes = Integer(8 * MiB).tag(config=True)
+    grading_seed = Unicode(None, allow_none=True, help="BACKPROP_GRADING_SEED for kernels").tag(
+        config=True
+    )
+    cpu_seconds = Integer(DEFAULT_LIMITS.cpu_seconds).tag(config=True)
+    address_space = Integer(DEFAULT_LIMITS.address_space).tag(config=True)
+    tasks = Integer(DEFAULT_LIMITS.tasks).tag(config=True)
+    file_size = Integer(DEFAULT_LIMITS.file_size).tag(config=True)
+    # A tag students cannot guess: stock "skip-execution" would let them skip test cells.
+    skip_cells_with_tag = Unicode("backprop-grader-never-skips-d41d8cd9").tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def create_kernel_manager(self) -> SandboxedKernelManager:
+        limits = Limits(
+            cpu_seconds=self.cpu_seconds,
+            address_space=self.address_space,
+            tasks=self.tasks,
+            file_size=self.file_size,
+        )
+        self.km = SandboxedKernelManager(
+            kernel_name=self.kernel_name, config=self.config, limits=limits
+        )
+        self.km.grading_seed = self.grading_seed
+        return self.km
+
+    # -- the notebook --------------------------------------------------------------------
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
+        resources = resources if resources is not None else {}
+        self._nb_name = str(resources.get("unique_key", ""))
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._dead_reason = ""
+        self._nb_bytes = 0
+        self._truncated_cells: set[int] = set()
+        self._resources = resources
+        try:
+            return super().preprocess(nb, resources, km)
+        except Exception as exc:  # kernel never started, or died during setup/teardown
+            _flag(
+                resources,
+                "kernel_failed",
+                f"kernel failed: {type(exc).__name__}: {exc}",
+                self._nb_name,
+            )
+            self.log.error("sandboxed kernel failed for %s: %s", self._nb_name, exc)
+            for cell in nb.cells:
+                if cell.cell_type == "code" and "outputs" not in cell:
+                    cell.outputs = []
+            return nb, resources
+        finally:
+            km_ = getattr(self, "km", None)
+            if isinstance(km_, SandboxedKernelManager):
+                km_.cleanup_scratch()
+
+    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
+        base = super()._get_timeout(cell)
+        left = max(1, int(self._deadline - time.monotonic()))
+        return left if base is None else min(base, left)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int):
+        if cell.cell_type != "code":
+            return cell, resources
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+        if self._dead_reason:
+            cell.outputs = [_not_run(self._dead_reason)]
+            return cell, resources
+        if time.monotonic() >= self._deadline:
+            self._dead_reason = f"notebook wall-time limit ({self.notebook_timeout:.0f} s) reached"
+            _flag(self._resources, "wall_timeout", self._dead_reason, self._nb_name, grade_id)
+            cell.outputs = [_not_run(self._dead_reason)]
+            self._kill()
+            return cell, resources
+        self._cell_bytes = 0
+        self._cell_records = 0
+        self._cur_index = index
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._dead_reason = "the kernel died (os._exit, memory/CPU limit or killed)"
+            _flag(self._resources, "kernel_died", self._dead_reason, self._nb_name, grade_id)
+            cell.setdefault("outputs", []).append(_not_run(self._dead_reason))
+            return cell, resources
+        except CellTimeoutError as exc:
+            # No "idle" on IOPub (e.g. a message over the size limit cut the connection).
+            reason = f"timeout waiting for the kernel's output: {exc}".split("\n")[0]
+            _flag(self._resources, "timeout", reason, self._nb_name, grade_id)
+            cell.setdefault("outputs", []).append(_not_run(reason))
+            if not self._kernel_recovers():
+                self._dead_reason = reason
+                self._kill()
+            return cell, resources
+        if self._timed_out(cell):
+            reason = f"cell timed out after {self._get_timeout(cell)} s"
+            _flag(self._resources, "timeout", reason, self._nb_name, grade_id)
+            if not self._kernel_recovers():
+                self._dead_reason = "the kernel did not stop after a timeout and was killed"
+                _flag(self._resources, "kernel_killed", self._dead_reason, self._nb_name, grade_id)
+                self._kill()
+        if index in self._truncated_cells:
+            _flag(
+                self._resources,
+                "output_truncated",
+                f"output over {self.max_cell_output_bytes} bytes (cell) or "
+                f"{self.max_notebook_output_bytes} bytes (notebook) was dropped",
+                self._nb_name,
+                grade_id,
+            )
+        return cell, resources
+
+    @staticmethod
+    def _timed_out(cell: NotebookNode) -> bool:
+        return any(
+            o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+            for o in cell.get("outputs", [])
+        )
+
+    def _kernel_recovers(self) -> bool:
+        """After an interrupt: does a trivial execution come back within the grace period?"""
+
+        async def probe() -> bool:
+            msg_id = self.kc.execute("", store_history=False)
+            end = time.monotonic() + self.interrupt_grace
+            while time.monotonic() < end:
+                try:
+                    msg = await self.kc.shell_channel.get_msg(timeout=0.5)
+                except Exception:  # noqa: BLE001 - queue.Empty or a dead channel
+                    continue
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return True
+            return False
+
+        try:
+            return bool(self._run_async(probe()))
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _run_async(self, coro):
+        from jupyter_core.utils import run_sync
+
+        async def wrap():
+            return await coro
+
+        return run_sync(wrap)()
+
+    def _kill(self) -> None:
+        try:
+            if self.km is not None and self.km.has_kernel:
+                self._run_async(self.km.shutdown_kernel(now=True))
+        except Exception as exc:  # noqa: BLE001
+            self.log.warning("could not kill the sandboxed kernel: %s", exc)
+
+    # -- output caps ------------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        data = content.get("data") or {}
+        if msg.get("msg_type") in ("display_data", "execute_result") and RECORD_MIME in data:
+            size = len(json.dumps(data.get(RECORD_MIME), default=str))
+            self._cell_records += 1
+            if size > self.max_record_bytes or self._cell_records > 16:
+                self._truncated_cells.add(cell_index)
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+        size = len(json.dumps(content, default=str))
+        self._cell_bytes += size
+        self._nb_bytes += size
+        if (
+            self._cell_bytes > self.max_cell_output_bytes
+            or self._nb_bytes > self.max_notebook_output_bytes
+        ):
+            self._truncated_cells.add(cell_index)
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _not_run(reason: str) -> NotebookNode:
+    return NotebookNode(
+        output_type="error",
+        ename="SandboxError",
+        evalue=reason,
+        traceback=[f"SandboxError: {reason} (this cell was not run; it scores 0)"],
+    )

@@ -1,0 +1,61 @@
+"""Numerical gradients by central differences, (f(x+h) - f(x-h)) / 2h, in float64
+(in float32 the same check on tanh' is off by about 1e-3 at h = 1e-5). After cs231n's
+gradient_check.py. Keep |pre-activations| well above h near a ReLU kink.
+"""
+
+import numpy as np
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """Gradient of the scalar function f at x, one element at a time.
+
+    f: array -> scalar. x: any shape. Returns an array of x's shape. f is called with a float64
+    working copy of x, perturbed in one element and restored after each element; the caller's
+    x is never modified.
+    """
+    x = np.array(x, dtype=np.float64)  # working copy
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = float(f(x))
+        x[i] = old - h
+        f_minus = float(f(x))
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def numerical_gradient_array(f, x, dout, h=1e-5):
+    """Gradient of sum(f(x) * dout) with respect to x, for an array-valued f: what a layer's
+    backward(dout) should return, without forming the Jacobian. Returns an array of x's shape."""
+    x = np.array(x, dtype=np.float64)
+    dout = np.asarray(dout, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = np.array(f(x), dtype=np.float64)  # copy: f may return a view of x
+        x[i] = old - h
+        f_minus = np.array(f(x), dtype=np.float64)
+        x[i] = old
+        grad[i] = np.sum((f_plus - f_minus) * dout) / (2 * h)
+    return grad
+
+
+def numerical_derivative_elementwise(f, x, h=1e-5):
+    """f'(x) for an elementwise f, all elements at once: (f(x+h) - f(x-h)) / 2h."""
+    x = np.asarray(x, dtype=np.float64)
+    return (np.asarray(f(x + h), dtype=np.float64) - np.asarray(f(x - h), dtype=np.float64)) / (
+        2 * h
+    )
+
+
+def rel_error(a, n):
+    """max over elements of |a - n| / max(1e-8, |a| + |n|) (cs231n's assignments; their lecture
+    notes use max(|a|, |n|) instead). Guide: > 1e-2 wrong, < 1e-7 good, 1e-4 only with kinks."""
+    a = np.asarray(a, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"shapes differ: {a.shape} vs {n.shape}")
+    return float(np.max(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))

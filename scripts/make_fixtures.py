@@ -1,0 +1,102 @@
+"""Regenerate autograder/student/fixtures/lNN.json from the grader-side solutions.
+
+    python scripts/make_fixtures.py            # write the fixtures of every available lesson
+    python scripts/make_fixtures.py --check    # exit 1 when a committed fixture is out of date
+
+A fixture holds, per exercise: the worked-example cases (Exercise.worked_examples, else
+make_cases with a fixed seed), the reference outputs, the outputs of every misconception variant,
+and the catalogue texts the visible check needs to name them. Students get the fixtures; they
+never see course/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from autograder.grading import solutions  # noqa: E402
+from autograder.student import lessons  # noqa: E402
+from autograder.student.check import FIXTURES  # noqa: E402
+from autograder.student.serialize import encode, encode_case  # noqa: E402
+from autograder.student.spec import EXERCISES, case_seed  # noqa: E402
+
+FIXTURE_SEED = 20261122
+
+
+def _encode_outputs(outputs: dict) -> dict:
+    return {comp: encode(value) for comp, value in outputs.items()}
+
+
+def fixture_for(prefix: str) -> dict:
+    """The fixture dict of one lesson (all of its registered exercises)."""
+    exercises = {}
+    lesson = None
+    for ex_id in sorted(EXERCISES):
+        ex = EXERCISES[ex_id]
+        if ex.prefix != prefix:
+            continue
+        lesson = ex.lesson
+        if ex.worked_examples is not None:
+            cases = ex.worked_examples()
+        else:
+            cases = ex.make_cases(np.random.default_rng(case_seed(FIXTURE_SEED, ex.id)))
+        expected, variants, catalogue = solutions.reference_outputs(ex, cases)
+        exercises[ex_id] = {
+            "section": ex.section,
+            "cases": [encode_case(c) for c in cases],
+            "expected": [_encode_outputs(o) for o in expected],
+            # a list, not an object: the order of the variants is their priority
+            "variants": [
+                [mid, [_encode_outputs(o) for o in outs]] for mid, outs in variants.items()
+            ],
+            "misconceptions": catalogue,
+        }
+    return {
+        "generated_by": "scripts/make_fixtures.py (do not edit by hand)",
+        "lesson": lesson,
+        "exercises": exercises,
+    }
+
+
+def render(fixture: dict) -> str:
+    return json.dumps(fixture, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    args = parser.parse_args(argv)
+    loaded = solutions.load_all()
+    stale = []
+    for prefix, module in lessons.LESSONS.items():
+        if module not in loaded:
+            print(f"skip {prefix}: lesson {module} not written yet (PENDING)")
+            continue
+        text = render(fixture_for(prefix))
+        path = FIXTURES / f"{prefix}.json"
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if args.check:
+            if old != text:
+                stale.append(path.relative_to(REPO))
+            continue
+        if old != text:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(REPO)}")
+        else:
+            print(f"unchanged {path.relative_to(REPO)}")
+    if stale:
+        names = ", ".join(map(str, stale))
+        print(f"out of date: {names}; run python scripts/make_fixtures.py", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Browser console errors that are known and harmless. Each entry: (substring, why).
+
+A console error or uncaught page error that matches none of these fails the browser test: the
+course must not make the student's or the instructor's JupyterLab log errors.
+"""
+
+CONSOLE_ALLOWLIST: list[tuple[str, str]] = [
+    (
+        "cdnjs.cloudflare.com",
+        "the formgrader's pages load MathJax from a CDN; the test machine (and many classrooms)"
+        " are offline, the request fails and only the math typesetting of the formgrader view is"
+        " lost",
+    ),
+    (
+        "MathJax is not defined",
+        "the same offline MathJax CDN failure, reported by the formgrader's inline script that"
+        " configures MathJax",
+    ),
+]

@@ -1,0 +1,283 @@
+"""The student's and the instructor's JupyterLab, end to end, in headless Chromium.
+
+One test, the whole loop, because each step needs the previous one's state:
+
+ student     open JupyterLab -> Assignment List -> Fetch -> open the lesson -> Run All (the stub
+             raises NotImplementedError, the plot renders as an <img>) -> type a correct answer
+             and a known misconception -> run their visible tests (the diagnosis names the
+             misconception) -> Validate -> Submit
+ instructor  collect + autograde with the project's grading tool -> formgrader (in Lab's iframe)
+             shows the submission: the correct exercise full points, the wrong one 0/partial
+             -> generate + release feedback
+ student     Fetch Feedback -> open it: the diagnosis is there, the hidden tests are not
+
+Screenshots of every step: artifacts/browser/NN_step.png. Any browser console error or page error
+not in allowlist.py fails the test. Set BACKPROP_BROWSER_TOY=1 to run the same loop on a toy
+lesson (harness debugging, independent of the lessons).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import time
+
+import pytest
+from browser_course import L01, TOY, Instructor, LessonPlan
+from browser_env import JupyterUser
+from browser_ui import (
+    LONG,
+    SHORT,
+    Shots,
+    UIError,
+    active_notebook,
+    assignment_row,
+    cell_by_text,
+    click_row_button,
+    close_dialog,
+    menu,
+    open_assignment_list,
+    open_in_filebrowser,
+    open_lab,
+    run_all,
+    run_cell,
+    save,
+    set_cell_source,
+    show_filebrowser,
+    wait_dialog,
+    wait_kernel_idle,
+    wait_notebook_open,
+    wait_until,
+)
+
+
+class Timer:
+    def __init__(self):
+        self.t0 = time.monotonic()
+        self.marks: list[tuple[str, float]] = []
+
+    def mark(self, what: str):
+        self.marks.append((what, time.monotonic() - self.t0))
+
+    def report(self) -> str:
+        lines, prev = [], 0.0
+        for what, t in self.marks:
+            lines.append(f"  {t:6.1f}s (+{t - prev:5.1f}s) {what}")
+            prev = t
+        return "\n".join(lines)
+
+
+def _plan() -> tuple[LessonPlan, bool]:
+    toy = os.environ.get("BACKPROP_BROWSER_TOY", "") not in ("", "0")
+    return (TOY, True) if toy else (L01, False)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_student_fetches_works_submits_and_reads_feedback(
+    tmp_path, lab_servers, browser_page, artifacts_dir
+):
+    plan, toy = _plan()
+    timer = Timer()
+    page, console = browser_page
+    shots = Shots(artifacts_dir)
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    student_user = JupyterUser("student", tmp_path / "student", exchange)
+    instructor_user = JupyterUser("instructor", tmp_path / "instructor", exchange)
+    instructor = Instructor.create(instructor_user, plan, toy)
+    instructor.release(plan.assignment)
+    timer.mark("instructor released the lesson to the exchange")
+
+    # ------------------------------------------------------------------ student: fetch, open
+    student_lab = lab_servers("student", student_user, student_user.home)
+    timer.mark("student's jupyter lab up")
+    open_lab(page, student_lab.url, student_lab.token)
+    shots.take(page, "student_lab_open")
+    timer.mark("JupyterLab open in Chromium")
+
+    open_assignment_list(page)
+    row = assignment_row(page, "released_assignments_list", plan.assignment)
+    shots.take(page, "assignment_list_released")
+    click_row_button(row, "Fetch")
+    row = assignment_row(page, "fetched_assignments_list", plan.assignment)
+    shots.take(page, "assignment_fetched")
+    assert (student_user.home / plan.assignment / plan.notebook).is_file()
+
+    nb_name = plan.notebook.removesuffix(".ipynb")
+    exact = re.compile(rf"^\s*{re.escape(nb_name)}\s*$")
+    link = page.locator(
+        "#fetched_assignments_list .assignment-notebooks .item_name a", has_text=exact
+    )
+    if not link.first.is_visible():  # the notebooks of an assignment are in a collapsed panel
+        row.locator("a.assignment-notebooks-link").first.click()
+    link = link.first
+    link.wait_for(state="visible", timeout=SHORT)
+    link.click()
+    nb = wait_notebook_open(page, plan.notebook)
+    kernel = wait_kernel_idle(page)
+    assert "Python 3" in kernel, kernel
+    shots.take(page, "lesson_open")
+    timer.mark("lesson fetched and open, kernel idle")
+
+    # ------------------------------------------------------------------ Run All: stub + plots
+    run_all(page)
+    wait_until(
+        lambda: plan.stub_error in "\n".join(nb.locator(".jp-OutputArea-output").all_inner_texts()),
+        f"the stub's {plan.stub_error} in an output",
+        timeout_ms=SHORT,
+    )
+    img = nb.locator(".jp-OutputArea-output img").first
+    img.wait_for(state="attached", timeout=SHORT)
+    assert (img.get_attribute("src") or "").startswith("data:image/png"), "plot is not an image"
+    img.scroll_into_view_if_needed()
+    shots.take(page, "run_all_plot_rendered")
+    error_cell = nb.locator(
+        ".jp-CodeCell", has=page.locator(".jp-OutputArea-output", has_text=plan.stub_error)
+    ).first
+    error_cell.scroll_into_view_if_needed()
+    shots.take(page, "run_all_stub_fails")
+    timer.mark("Run All: stub failed, plot rendered")
+
+    # ------------------------------------------------------------------ answers + visible tests
+    verdicts = {}
+    for answer in (plan.wrong, plan.correct):
+        set_cell_source(page, cell_by_text(nb, answer.answer_anchor), answer.source)
+        run_cell(page, cell_by_text(nb, answer.answer_anchor))
+        test_cell = cell_by_text(nb, answer.test_anchor)
+        verdicts[answer.grade_id] = run_cell(page, test_cell)
+        test_cell.scroll_into_view_if_needed()
+        shots.take(page, f"visible_test_{answer.grade_id}")
+    wrong_text, right_text = verdicts[plan.wrong.grade_id], verdicts[plan.correct.grade_id]
+    assert re.search(plan.diagnosis, wrong_text), f"no diagnosis in:\n{wrong_text}"
+    assert "AssertionError" in wrong_text, wrong_text
+    assert "Error" not in right_text and "\u2718" not in right_text, right_text
+    save(page)
+    timer.mark("answers typed, visible tests run, saved")
+
+    # ------------------------------------------------------------------ Validate
+    page.locator(".validate-button").first.click()
+    header, body, dialog = wait_dialog(page, timeout_ms=LONG * 2)
+    shots.take(page, "validate_result")
+    # The other exercises are still stubs and one answer is wrong: validation must fail.
+    assert "Success" not in body, body
+    assert plan.stub_error in body or "failed" in (header + body).lower(), header + body
+    close_dialog(dialog)
+    timer.mark("validated")
+
+    # ------------------------------------------------------------------ Submit
+    open_assignment_list(page)
+    row = assignment_row(page, "fetched_assignments_list", plan.assignment)
+    click_row_button(row, "Submit")
+    assignment_row(page, "submitted_assignments_list", plan.assignment)
+    shots.take(page, "submitted")
+    inbound = exchange / "backprop" / "inbound"
+    wait_until(
+        lambda: any(inbound.glob(f"{getpass.getuser()}+{plan.assignment}+*")),
+        "the submission in the exchange's inbound",
+        timeout_ms=SHORT,
+    )
+    timer.mark("submitted")
+    console.assert_clean("on the student's side")
+
+    # ------------------------------------------------------------------ instructor: grade
+    instructor.collect_and_autograde(plan.assignment)
+    timer.mark("collected + autograded")
+    instructor_lab = lab_servers("instructor", instructor_user, instructor.course)
+    open_lab(page, instructor_lab.url, instructor_lab.token)
+    menu(page, "Nbgrader", "nbgrader:open-formgrader")
+    fg = page.frame_locator("iframe").first
+    fg.locator("a", has_text=plan.assignment).first.wait_for(timeout=LONG)
+    shots.take(page, "formgrader_assignments")
+    student = getpass.getuser()
+    scores = formgrader_scores(page, plan, student, shots)
+    timer.mark("formgrader shows the scores")
+    assert scores[plan.correct.grade_id] == pytest.approx(plan.correct.points), scores
+    lo, hi = plan.wrong_score
+    assert lo <= scores[plan.wrong.grade_id] <= hi, scores
+    console.assert_clean("in the formgrader")
+
+    instructor.feedback(plan.assignment)
+    timer.mark("feedback generated and released")
+
+    # ------------------------------------------------------------------ student: feedback
+    open_lab(page, student_lab.url, student_lab.token)
+    open_assignment_list(page)
+    row = assignment_row(page, "submitted_assignments_list", plan.assignment)
+    click_row_button(row, "Fetch Feedback")
+    view = page.locator("#submitted_assignments_list a", has_text="view feedback").first
+    wait_until(
+        lambda: view.is_visible() or (page.locator("#refresh_assignments_list").click() and False),
+        "the '(view feedback)' link",
+        timeout_ms=LONG,
+    )
+    shots.take(page, "feedback_fetched")
+    feedback_dir = student_user.home / plan.assignment / "feedback"
+    html_files = list(feedback_dir.glob(f"*/{nb_name}.html"))
+    assert html_files, f"no feedback HTML under {feedback_dir}"
+    view.click()
+    show_filebrowser(page)
+    open_in_filebrowser(page, f"{nb_name}.html")
+    text = feedback_text(page, nb_name)
+    shots.take(page, "feedback_open")
+    assert re.search(plan.diagnosis, text), f"diagnosis missing from the feedback:\n{text[:3000]}"
+    for marker in plan.hidden_markers:
+        assert marker not in text, f"hidden test text {marker!r} shown in the feedback"
+        assert marker not in html_files[0].read_text(), f"hidden test {marker!r} in feedback HTML"
+    timer.mark("feedback read")
+    console.assert_clean("at the end")
+    print(f"\nbrowser loop timings ({plan.assignment}):\n{timer.report()}")
+    print("console errors allowlisted:", *console.allowed, sep="\n  ")
+
+
+def formgrader_scores(page, plan: LessonPlan, student: str, shots: Shots) -> dict[str, float]:
+    """Navigate the formgrader (inside Lab's iframe) to the submission; read the auto scores."""
+    fg = page.frame_locator("iframe").first
+    # Manage Assignments -> the assignment's submissions -> the student's notebook.
+    fg.locator("a", has_text=re.compile(r"^\s*1\s*$")).first.click()  # "# submissions" = 1
+    fg.locator("td", has_text=student).first.wait_for(state="attached", timeout=LONG)
+    shots.take(page, "formgrader_submissions")
+    # The student's row links to their notebooks (names are "None, None" without a roster).
+    fg.locator("tr", has_text=student).locator("a").first.click()
+    nb_link = fg.locator("a", has_text=plan.notebook.removesuffix(".ipynb")).first
+    nb_link.wait_for(timeout=LONG)
+    shots.take(page, "formgrader_student")
+    nb_link.click()
+    scores = {}
+    for answer in (plan.correct, plan.wrong):
+        box = fg.locator(f"input.score#{answer.grade_id}")
+        box.wait_for(state="attached", timeout=LONG)
+        value = wait_until(
+            lambda box=box: box.get_attribute("placeholder"),
+            f"the auto score of {answer.grade_id}",
+            timeout_ms=SHORT,
+        )
+        scores[answer.grade_id] = float(value)
+    fg.locator(f"input.score#{plan.wrong.grade_id}").scroll_into_view_if_needed()
+    shots.take(page, "formgrader_scores")
+    return scores
+
+
+def feedback_text(page, nb_name: str) -> str:
+    """The text of the feedback HTML opened in Lab's HTML viewer (an iframe)."""
+
+    def read():
+        for frame in page.frames:
+            if frame is page.main_frame:
+                continue
+            try:
+                text = frame.locator("body").inner_text(timeout=2_000)
+            except Exception:  # noqa: BLE001 - frames come and go while Lab renders
+                continue
+            if nb_name in text or "Score" in text:
+                return text
+        return None
+
+    try:
+        return wait_until(read, "the feedback HTML in the HTML viewer", timeout_ms=LONG)
+    except UIError:
+        active_notebook(page)  # keep the names used; the screenshot shows what was there
+        raise
