@@ -45,8 +45,10 @@ from .network import (
 from .seed_nets import (
     net221_backward,
     net221_forward,
+    net221_loss,
     sigmoid_net_backward,
     sigmoid_net_forward,
+    sigmoid_net_step,
     train_layer,
     train_neuron,
 )
@@ -91,8 +93,10 @@ __all__ = [
     "two_layer_forward",
     "net221_backward",
     "net221_forward",
+    "net221_loss",
     "sigmoid_net_backward",
     "sigmoid_net_forward",
+    "sigmoid_net_step",
     "train_layer",
     "train_neuron",
 ]

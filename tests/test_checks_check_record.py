@@ -58,7 +58,9 @@ def test_seed004_oracle_for_the_correct_student():
     x, w0 = np.array([1.0, -2.0, 3.0]), np.array([-3.0, -1.0, 2.0])
     w, b, losses = train_neuron(x, w0, 1.0, 0.0, 0.001, 200)
     np.testing.assert_allclose(w, [-3.3990955, -0.20180899, 0.80271349], rtol=1e-6)
-    assert b == pytest.approx(0.6009045, rel=1e-6) and losses[-1] == pytest.approx(1.9564e-4, rel=1e-4)
+    assert b == pytest.approx(0.6009045, rel=1e-6) and losses[-1] == pytest.approx(
+        1.9564e-4, rel=1e-4
+    )
     wt = torch.tensor(w0, requires_grad=True)
     bt = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
     loss = (torch.relu(wt @ torch.tensor(x) + bt) - 0.0) ** 2
@@ -118,7 +120,9 @@ def test_check_only_prints_while_autograding(monkeypatch, capsys):
 
 
 def test_check_bad_calls_are_one_line(interactive):
-    with pytest.raises(CheckFailed, match=r"needs 2 function\(s\) \(relu, relu_derivative\), got 1"):
+    with pytest.raises(
+        CheckFailed, match=r"needs 2 function\(s\) \(relu, relu_derivative\), got 1"
+    ):
         check("l01_relu", relu)
     with pytest.raises(CheckFailed, match="`neuron_forward` is a int"):
         check("l01_neuron_forward", 3)
@@ -243,7 +247,11 @@ def test_check_and_record_work_without_course(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
     res = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
         timeout=60,
     )
     assert res.returncode == 0, res.stderr[-2000:]

@@ -119,7 +119,9 @@ def test_nan_is_reported():
     assert "contains NaN (1 of 6 entries)" in c.message
 
 
-@pytest.mark.parametrize("factor, mid", [(-1.0, "sign_error"), (2.0, "factor_two"), (0.5, "factor_two")])
+@pytest.mark.parametrize(
+    "factor, mid", [(-1.0, "sign_error"), (2.0, "factor_two"), (0.5, "factor_two")]
+)
 def test_generic_sign_and_factor_two(factor, mid):
     c = run([factor * a for a in A], V).components["dW"]
     assert c.misconception == mid
@@ -173,6 +175,10 @@ def test_required_tensor_kind():
 
 
 def test_mutated_inputs_become_a_note():
-    v = compare(make_ex(), [{"dW": encode(A[i]), "db": encode(V[i])} for i in range(2)],
-                EXPECTED, mutated=[[], ["W"]])
+    v = compare(
+        make_ex(),
+        [{"dW": encode(A[i]), "db": encode(V[i])} for i in range(2)],
+        EXPECTED,
+        mutated=[[], ["W"]],
+    )
     assert v.ok and any("`W`" in n and "in place" in n for n in v.notes)

@@ -48,6 +48,11 @@ def bundle_output(bundle):
     return new_output("display_data", data={MIME: bundle, "text/plain": "<record>"})
 
 
+def recorded(ex_id, points, *fns):
+    """A test cell as the kernel leaves it after record(ex_id, *fns)."""
+    return test_cell(ex_id, points, [bundle_output(make_bundle(ex_id, *fns, seed=SEED))])
+
+
 def grade(cells, seed=SEED):
     nb = new_notebook(cells=cells)
     nb, resources = TrustedScores(grading_seed=seed).preprocess(nb, {})
@@ -65,10 +70,24 @@ def text(cell):
 
 def test_correct_student_gets_full_points():
     cells = [
-        test_cell("l01_relu", 2, [bundle_output(make_bundle("l01_relu", relu, relu_derivative, seed=SEED))]),
-        test_cell("l01_neuron_forward", 2, [bundle_output(make_bundle("l01_neuron_forward", neuron_forward, seed=SEED))]),
-        test_cell("l01_neuron_backward", 3, [bundle_output(make_bundle("l01_neuron_backward", neuron_backward, seed=SEED))]),
-        test_cell("l01_train", 3, [bundle_output(make_bundle("l01_train", train_neuron, seed=SEED))]),
+        test_cell(
+            "l01_relu",
+            2,
+            [bundle_output(make_bundle("l01_relu", relu, relu_derivative, seed=SEED))],
+        ),
+        test_cell(
+            "l01_neuron_forward",
+            2,
+            [bundle_output(make_bundle("l01_neuron_forward", neuron_forward, seed=SEED))],
+        ),
+        test_cell(
+            "l01_neuron_backward",
+            3,
+            [bundle_output(make_bundle("l01_neuron_backward", neuron_backward, seed=SEED))],
+        ),
+        test_cell(
+            "l01_train", 3, [bundle_output(make_bundle("l01_train", train_neuron, seed=SEED))]
+        ),
     ]
     nb, resources = grade(cells)
     assert [score(c) for c in nb.cells] == [2.0, 2.0, 3.0, 3.0]
@@ -80,7 +99,7 @@ def test_correct_student_gets_full_points():
 
 def test_partial_credit_and_named_misconception():
     ge = lambda z: (np.asarray(z) >= 0).astype(float)  # noqa: E731
-    cell = test_cell("l01_relu", 2, [bundle_output(make_bundle("l01_relu", relu, ge, seed=SEED))])
+    cell = recorded("l01_relu", 2, relu, ge)
     nb, resources = grade([cell])
     assert score(nb.cells[0]) == 1.0
     assert resources["backprop"]["cells"]["l01_relu"]["misconceptions"] == ["relu_grad_ge_zero"]
@@ -92,7 +111,9 @@ def test_all_or_nothing_exercise_with_one_wrong_component_gets_zero():
         a, z = neuron_forward(x, w, b)
         return a, z + 1.0
 
-    cell = test_cell("l01_neuron_forward", 2, [bundle_output(make_bundle("l01_neuron_forward", fwd, seed=SEED))])
+    cell = test_cell(
+        "l01_neuron_forward", 2, [bundle_output(make_bundle("l01_neuron_forward", fwd, seed=SEED))]
+    )
     nb, _ = grade([cell])
     assert score(nb.cells[0]) == 0.0
     assert "all or nothing" in text(nb.cells[0])
@@ -185,8 +206,14 @@ def test_bundle_stored_as_json_text_is_parsed():
 def test_non_exercise_cells_are_left_to_nbgrader():
     other = test_cell("my_own_test", 1, [new_output("stream", name="stdout", text="hi\n")])
     answer = new_code_cell("x = 1")
-    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "l01_relu_answer",
-                                   "points": 1, "locked": False, "schema_version": 3}
+    answer.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": True,
+        "grade_id": "l01_relu_answer",
+        "points": 1,
+        "locked": False,
+        "schema_version": 3,
+    }
     nb, resources = grade([other, answer])
     assert nb.cells[0].outputs[0]["text"] == "hi\n" and "backprop" not in nb.cells[0].metadata
     assert resources["backprop"]["cells"] == {}

@@ -39,7 +39,11 @@ def test_numerical_gradient_array_matches_torch_vjp(seed):
     """Gradient of sum(f(x) * dout) for f(x) = tanh(x @ A), without a Jacobian."""
     rng = np.random.default_rng(seed)
     n, d, m = 1 if seed % 5 == 0 else int(rng.integers(2, 5)), 3, 2
-    x, A, dout = rng.standard_normal((n, d)), rng.standard_normal((d, m)), rng.standard_normal((n, m))
+    x, A, dout = (
+        rng.standard_normal((n, d)),
+        rng.standard_normal((d, m)),
+        rng.standard_normal((n, m)),
+    )
     g = numerical_gradient_array(lambda v: np.tanh(v @ A), x, dout)
     xt = torch.tensor(x, requires_grad=True)
     torch.tanh(xt @ torch.tensor(A)).backward(torch.tensor(dout))

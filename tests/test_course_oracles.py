@@ -288,7 +288,9 @@ def test_two_layer(seed, hidden, output):
         assert err(grads["d" + k], T[k].grad.numpy()) < TORCH_TOL, k
 
         def f(v, k=k):
-            return course.half_sse(course.two_layer_forward(X, {**P, k: v}, hidden, output)[0], Y)[0]
+            return course.half_sse(course.two_layer_forward(X, {**P, k: v}, hidden, output)[0], Y)[
+                0
+            ]
 
         assert err(grads["d" + k], num_grad(f, P[k])) < CD_TOL, k
 

@@ -129,7 +129,8 @@ def test_run_finishes_honest_full_marks(graded):
 def test_interference_wins_nothing(graded, student):
     course, c, run, scores = graded
     assert scores[student]["l01_relu"] == 0.0
-    if student != "builtins":  # broken builtins may also break the student's own next cell
+    # a fake record() or broken builtins also ruin the student's own next exercise
+    if student not in ("builtins", "redefine_check_record"):
         assert scores[student]["l01_neuron_forward"] == 2.0
 
 

@@ -361,6 +361,8 @@ def run(args) -> int:
 def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", module="sqlalchemy")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    # nbconvert: "Your element with mimetype(s) ... is not able to be represented" (record data)
+    warnings.filterwarnings("ignore", message="Your element with mimetype")
     try:
         from sqlalchemy.exc import SAWarning
 

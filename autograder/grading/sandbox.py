@@ -515,7 +515,8 @@ class SandboxedExecute(Execute):
             _flag(self._resources, "timeout", reason, self._nb_name, grade_id)
             cell.setdefault("outputs", []).append(_not_run(reason))
             if not self._kernel_recovers():
-                self._dead_reason = reason
+                self._dead_reason = "the kernel did not stop after a timeout and was killed"
+                _flag(self._resources, "kernel_killed", self._dead_reason, self._nb_name, grade_id)
                 self._kill()
             return cell, resources
         if self._timed_out(cell):

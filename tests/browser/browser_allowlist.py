@@ -16,4 +16,10 @@ CONSOLE_ALLOWLIST: list[tuple[str, str]] = [
         "the same offline MathJax CDN failure, reported by the formgrader's inline script that"
         " configures MathJax",
     ),
+    (
+        "because the document's frame is sandboxed and the 'allow-scripts' permission is not set",
+        "JupyterLab's HTML viewer shows an untrusted HTML file (the student's feedback) in a"
+        " sandboxed iframe without scripts, by design; the feedback page's own inline scripts"
+        " (nbconvert's MathJax/require set-up) are blocked and the static page is unaffected",
+    ),
 ]

@@ -38,6 +38,9 @@ class LessonPlan:
     wrong_score: tuple[float, float]  # inclusive range the grader must give the wrong answer
     hidden_markers: tuple[str, ...]  # text of hidden tests that must never reach the student
     stub_error: str = "NotImplementedError"
+    # False only for the toy, graded by stock nbgrader, whose feedback shows hidden tests
+    # (upstream #917): there the test asserts the leak is seen, i.e. that the check can fail.
+    feedback_hides_hidden: bool = True
 
 
 # --------------------------------------------------------------------------- real lesson 01
@@ -57,7 +60,8 @@ L01 = LessonPlan(
         test_anchor='check("l01_neuron_forward"',
         points=2,
     ),
-    # A known misconception: the derivative written as the activation itself.
+    # A catalogued misconception (relu_grad_ge_zero): ReLU'(0) taken as 1, `z >= 0`. The
+    # worked example and the grader's cases both contain exact zeros.
     wrong=Answer(
         grade_id="l01_relu",
         answer_anchor="def relu(z):",
@@ -67,13 +71,14 @@ L01 = LessonPlan(
             "\n"
             "\n"
             "def relu_derivative(z):\n"
-            "    return np.maximum(0.0, np.asarray(z, dtype=float))\n"
+            "    return (np.asarray(z) >= 0).astype(float)\n"
         ),
         test_anchor='check("l01_relu"',
         points=2,
     ),
-    diagnosis=r"(?is)activation",
-    wrong_score=(0.0, 1.999),
+    diagnosis=r"ReLU'\(0\) taken as 1",
+    # relu is right, relu_derivative wrong: the relu component's weight (0.5) of 2 points.
+    wrong_score=(1.0, 1.0),
     hidden_markers=('record("l01_relu"', 'record("l01_neuron_forward"', "BEGIN HIDDEN TESTS"),
 )
 
@@ -85,7 +90,7 @@ TOY_HIDDEN = "TOY_HIDDEN_TEST_c41e"
 TOY_CHECK = '''"""A stand-in for autograder.student's check() (browser harness only)."""
 import numpy as np
 
-Z = np.array([[-1.5, 0.25, 2.0], [3.0, -0.5, 0.75]])
+Z = np.array([[-1.5, 0.0, 2.0], [3.0, -0.5, 0.75]])
 
 
 def check(ex_id, *fns):
@@ -97,9 +102,8 @@ def check(ex_id, *fns):
         print("relu:", "\\u2714" if ok_a else "\\u2718")
         if ok_d:
             print("relu_derivative: \\u2714")
-        elif np.allclose(got, np.maximum(0, Z)):
-            print("relu_derivative: \\u2718 misconception: the derivative returns the "
-                  "activation relu(z) instead of its slope (1 where z > 0) - reread 1.2")
+        elif np.allclose(got, (Z >= 0).astype(float)):
+            print("relu_derivative: \\u2718 looks like: ReLU'(0) taken as 1 (z >= 0) - see 1.2")
         else:
             print("relu_derivative: \\u2718 wrong values")
         if not (ok_a and ok_d):
@@ -150,7 +154,7 @@ def write_toy_source(course: Path, assignment: str, notebook: str) -> None:
         ),
         new_code_cell(
             'check("l01_relu", relu, relu_derivative)\n### BEGIN HIDDEN TESTS\n'
-            f"assert np.allclose(relu_derivative(np.array([-2.0, 5.0])), [0, 1])  # {TOY_HIDDEN}\n"
+            f"assert np.allclose(relu_derivative(np.array([0.0, 5.0])), [0, 1])  # {TOY_HIDDEN}\n"
             "### END HIDDEN TESTS",
             metadata=_meta("l01_relu", grade=True, locked=True, points=2),
         ),
@@ -180,9 +184,10 @@ TOY = LessonPlan(
     notebook="00_toy_neuron.ipynb",
     correct=L01.correct,
     wrong=L01.wrong,
-    diagnosis=r"(?is)misconception.*activation",
+    diagnosis=L01.diagnosis,
     wrong_score=(0.0, 0.0),  # stock nbgrader: a failing test cell scores 0
     hidden_markers=(TOY_HIDDEN, "BEGIN HIDDEN TESTS"),
+    feedback_hides_hidden=False,
 )
 
 
@@ -195,30 +200,37 @@ class InstructorError(AssertionError):
 
 @dataclass
 class Instructor:
-    """The instructor's course directory and tools (all commands run with the user's env)."""
+    """The instructor's course directory and tools (all commands run with the user's env).
+
+    The lesson is graded with the project's `backprop-grade` (its exchange is
+    <course>/exchange); the toy with stock nbgrader. Feedback goes back to the exchange with
+    `nbgrader release_feedback` (backprop-grade writes feedback/ but does not release it).
+    """
 
     user: JupyterUser
     course: Path
+    toy: bool
+
+    @staticmethod
+    def exchange_of(course: Path) -> Path:
+        return course / "exchange"
 
     @classmethod
-    def create(cls, user: JupyterUser, plan: LessonPlan, toy: bool) -> Instructor:
-        course = user.base / "course"
+    def create(cls, user: JupyterUser, course: Path, plan: LessonPlan, toy: bool) -> Instructor:
         course.mkdir(parents=True, exist_ok=True)
-        config = ""
         if toy:
             write_toy_source(course, plan.assignment, plan.notebook)
+            (course / "nbgrader_config.py").write_text(
+                nbgrader_exchange_config(cls.exchange_of(course))
+            )
         else:
-            src = REPO / "source" / plan.assignment
-            shutil.copytree(src, course / "source" / plan.assignment)
-            config = (REPO / "nbgrader_config.py").read_text() + "\n"
-        # The course's own config, then the exchange of this test (last assignment wins).
-        (course / "nbgrader_config.py").write_text(config + nbgrader_exchange_config(user.exchange))
-        return cls(user=user, course=course)
+            from autograder.grading.config import write_course_config
 
-    @property
-    def grading_tool(self) -> Path | None:
-        tool = VENV_BIN / "backprop-grade"
-        return tool if tool.exists() else None
+            shutil.copytree(REPO / "source" / plan.assignment, course / "source" / plan.assignment)
+            # The course's config (repository nbgrader_config.py + this course's root, gradebook
+            # and exchange): the formgrader and `nbgrader release_feedback` read it.
+            write_course_config(course)
+        return cls(user=user, course=course, toy=toy)
 
     def run(self, *args: str, timeout: float = 600) -> str:
         proc = subprocess.run(
@@ -230,9 +242,8 @@ class Instructor:
             timeout=timeout,
         )
         out = proc.stdout + proc.stderr
-        (self.user.base / "instructor-commands.log").open("a").write(
-            f"$ {' '.join(args)}\n{out}\n[exit {proc.returncode}]\n"
-        )
+        with (self.user.base / "instructor-commands.log").open("a") as log:
+            log.write(f"$ {' '.join(args)}\n{out}\n[exit {proc.returncode}]\n")
         if proc.returncode != 0:
             raise InstructorError(f"`{' '.join(args)}` failed ({proc.returncode}):\n{out[-4000:]}")
         return out
@@ -240,16 +251,29 @@ class Instructor:
     def nbgrader(self, *args: str) -> str:
         return self.run(str(VENV_BIN / "nbgrader"), *args)
 
+    def grade_tool(self, *args: str) -> str:
+        tool = VENV_BIN / "backprop-grade"
+        if not tool.exists():
+            raise InstructorError(f"{tool} missing: run `make setup` (pip install -e .)")
+        return self.run(str(tool), "--course-dir", str(self.course), "--no-progress", *args)
+
     def release(self, assignment: str) -> None:
-        self.nbgrader("generate_assignment", assignment, "--force")
-        self.nbgrader("release_assignment", assignment, "--force")
+        if self.toy:
+            self.nbgrader("generate_assignment", assignment, "--force")
+            self.nbgrader("release_assignment", assignment, "--force")
+        else:
+            self.grade_tool("release", assignment, "--exchange")
 
     def collect_and_autograde(self, assignment: str) -> str:
-        out = self.nbgrader("collect", assignment, "--update")
-        out += self.nbgrader("autograde", assignment, "--force")
-        return out
+        if self.toy:
+            return self.nbgrader("collect", assignment, "--update") + self.nbgrader(
+                "autograde", assignment, "--force"
+            )
+        return self.grade_tool("collect", assignment) + self.grade_tool("autograde", assignment)
 
     def feedback(self, assignment: str) -> str:
-        out = self.nbgrader("generate_feedback", assignment, "--force")
-        out += self.nbgrader("release_feedback", assignment)
-        return out
+        if self.toy:
+            out = self.nbgrader("generate_feedback", assignment, "--force")
+        else:
+            out = self.grade_tool("feedback", assignment)
+        return out + self.nbgrader("release_feedback", assignment)

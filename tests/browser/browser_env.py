@@ -81,6 +81,11 @@ class JupyterUser:
         (notif / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
+        # Keep every cell in the DOM: with Lab 4's notebook windowing, off-screen cells are
+        # detached or not rendered, and their outputs cannot be read or waited for.
+        tracker = self.config / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+        tracker.mkdir(parents=True, exist_ok=True)
+        (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
 
     def env(self) -> dict[str, str]:
         env = {
@@ -109,7 +114,7 @@ def nbgrader_exchange_config(exchange: Path) -> str:
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
         f"c.Exchange.root = {str(exchange)!r}\n"
-        "c.Exchange.path_includes_course = False\n"
+        "c.Exchange.path_includes_course = True\n"
     )
 
 

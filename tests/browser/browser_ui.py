@@ -152,7 +152,7 @@ def wait_kernel_idle(page: Page, timeout_ms: int = KERNEL) -> str:
 
 
 def prompts(nb: Locator) -> list[str]:
-    return [t.strip() for t in nb.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+    return [t.strip() for t in nb.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()]
 
 
 def run_all(page: Page, timeout_ms: int = KERNEL) -> list[str]:
@@ -223,11 +223,11 @@ def run_cell(page: Page, cell: Locator, timeout_ms: int = KERNEL) -> str:
     """Select `cell`, run it (Ctrl+Enter: stays on the cell), return its output text."""
     cell.scroll_into_view_if_needed(timeout=SHORT)
     cell.locator(".jp-InputPrompt").first.click()  # selects the cell in command mode
-    before = cell.locator(".jp-InputPrompt").first.inner_text().strip()
+    before = cell.locator(".jp-InputPrompt").first.text_content().strip()
     page.keyboard.press("Control+Enter")
 
     def finished():
-        now = cell.locator(".jp-InputPrompt").first.inner_text().strip()
+        now = cell.locator(".jp-InputPrompt").first.text_content().strip()
         return now != before and re.fullmatch(r"\[\d+\]:", now)
 
     wait_until(finished, "the cell to finish running", timeout_ms)
@@ -235,7 +235,7 @@ def run_cell(page: Page, cell: Locator, timeout_ms: int = KERNEL) -> str:
 
 
 def cell_output(cell: Locator) -> str:
-    return "\n".join(cell.locator(".jp-OutputArea-output").all_inner_texts())
+    return "\n".join(cell.locator(".jp-OutputArea-output").all_text_contents())
 
 
 def save(page: Page) -> None:
@@ -311,3 +311,7 @@ def frame_of(page: Page, url_part: str) -> Frame:
         return None
 
     return wait_until(find, f"a frame whose URL contains {url_part!r}", timeout_ms=LONG)
+
+
+def all_outputs_text(nb: Locator) -> str:
+    return "\n".join(nb.locator(".jp-OutputArea-output").all_text_contents())

@@ -25,13 +25,14 @@ import time
 
 import pytest
 from browser_course import L01, TOY, Instructor, LessonPlan
-from browser_env import JupyterUser
+from browser_env import COURSE_ID, JupyterUser
 from browser_ui import (
     LONG,
     SHORT,
     Shots,
     UIError,
     active_notebook,
+    all_outputs_text,
     assignment_row,
     cell_by_text,
     click_row_button,
@@ -84,11 +85,11 @@ def test_student_fetches_works_submits_and_reads_feedback(
     page, console = browser_page
     shots = Shots(artifacts_dir)
 
-    exchange = tmp_path / "exchange"
-    exchange.mkdir()
+    course = tmp_path / "instructor" / "course"
+    exchange = Instructor.exchange_of(course)
     student_user = JupyterUser("student", tmp_path / "student", exchange)
     instructor_user = JupyterUser("instructor", tmp_path / "instructor", exchange)
-    instructor = Instructor.create(instructor_user, plan, toy)
+    instructor = Instructor.create(instructor_user, course, plan, toy)
     instructor.release(plan.assignment)
     timer.mark("instructor released the lesson to the exchange")
 
@@ -105,7 +106,9 @@ def test_student_fetches_works_submits_and_reads_feedback(
     click_row_button(row, "Fetch")
     row = assignment_row(page, "fetched_assignments_list", plan.assignment)
     shots.take(page, "assignment_fetched")
-    assert (student_user.home / plan.assignment / plan.notebook).is_file()
+    # Exchange.path_includes_course: the student's copy is <home>/<course id>/<assignment>/.
+    work_dir = student_user.home / COURSE_ID / plan.assignment
+    assert (work_dir / plan.notebook).is_file()
 
     nb_name = plan.notebook.removesuffix(".ipynb")
     exact = re.compile(rf"^\s*{re.escape(nb_name)}\s*$")
@@ -126,7 +129,7 @@ def test_student_fetches_works_submits_and_reads_feedback(
     # ------------------------------------------------------------------ Run All: stub + plots
     run_all(page)
     wait_until(
-        lambda: plan.stub_error in "\n".join(nb.locator(".jp-OutputArea-output").all_inner_texts()),
+        lambda: plan.stub_error in all_outputs_text(nb),
         f"the stub's {plan.stub_error} in an output",
         timeout_ms=SHORT,
     )
@@ -215,7 +218,7 @@ def test_student_fetches_works_submits_and_reads_feedback(
         timeout_ms=LONG,
     )
     shots.take(page, "feedback_fetched")
-    feedback_dir = student_user.home / plan.assignment / "feedback"
+    feedback_dir = work_dir / "feedback"
     html_files = list(feedback_dir.glob(f"*/{nb_name}.html"))
     assert html_files, f"no feedback HTML under {feedback_dir}"
     view.click()
@@ -224,9 +227,13 @@ def test_student_fetches_works_submits_and_reads_feedback(
     text = feedback_text(page, nb_name)
     shots.take(page, "feedback_open")
     assert re.search(plan.diagnosis, text), f"diagnosis missing from the feedback:\n{text[:3000]}"
+    html = html_files[0].read_text()
     for marker in plan.hidden_markers:
-        assert marker not in text, f"hidden test text {marker!r} shown in the feedback"
-        assert marker not in html_files[0].read_text(), f"hidden test {marker!r} in feedback HTML"
+        if plan.feedback_hides_hidden:
+            assert marker not in text, f"hidden test text {marker!r} shown in the feedback"
+            assert marker not in html, f"hidden test text {marker!r} in the feedback HTML"
+        else:  # the toy, graded by stock nbgrader: the leak must be seen
+            assert marker in text, f"stock nbgrader's feedback leak of {marker!r} not seen"
     timer.mark("feedback read")
     console.assert_clean("at the end")
     print(f"\nbrowser loop timings ({plan.assignment}):\n{timer.report()}")

@@ -156,3 +156,8 @@ def _(case):
 @variant("l01_train", "factor_two")
 def _(case):
     return _train_variant(case, factor=1.0)
+
+
+@variant("l01_train", "off_by_one_steps")
+def _(case):
+    return _train_variant({**case, "steps": case["steps"] + 1})

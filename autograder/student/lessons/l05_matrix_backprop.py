@@ -64,7 +64,8 @@ def _step_cases(rng: np.random.Generator) -> list[dict]:
 
 def _worked() -> list[dict]:
     """Seed 000's numbers (every unit on) plus one fixed case with units off."""
-    seed = {k: np.array(v) for k, v in zip("X Y Wh Wo".split(), (SEED_X, SEED_Y, SEED_WH, SEED_WO))}
+    arrays = (SEED_X, SEED_Y, SEED_WH, SEED_WO)
+    seed = {k: np.array(v) for k, v in zip(("X", "Y", "Wh", "Wo"), arrays, strict=True)}
     mixed = _net_case(np.random.default_rng(5), 3, 2, 4, 2)
     return [seed, mixed]
 

@@ -1,0 +1,385 @@
+"""Course integrity with real nbgrader: every lesson's notebooks, checks and grader agree.
+
+For every lesson in source/ (lessons whose notebook does not exist yet are skipped; under
+CI=true at least one must exist):
+  (a) the source notebook, autograded as a submission, gets full marks on every autograded cell;
+  (b) the release notebook as released (stubs) gets zero on every autograded cell;
+  (c) every wrong answer of tests/wrong_answers/lNN.py loses the exercise's points and the
+      feedback names its misconception (batched: many wrong answers per submission; a wrong
+      answer that does not behave inside its batch is re-graded alone before it fails);
+  (d) release/ is in sync with source/ (regenerated here) and holds no solutions, hidden tests;
+  (e) the release notebook with the solutions filled in runs top to bottom in under 20 s;
+  (f) ... and its visible checks pass in a kernel where `import course` and
+      `import autograder.grading` raise ImportError (as on a student's machine).
+
+One temporary course directory (its own gradebook) serves the whole module; the pipeline is
+the repository's nbgrader_config.py with TrustedScores right after Execute (added here if the
+config does not have it yet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests import wrong_answers
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = 8675309
+RELEASE_BUDGET_S = 20.0
+LESSONS = sorted(
+    p.name for p in (REPO / "source").glob("[0-9][0-9]_*") if (p / f"{p.name}.ipynb").exists()
+)
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def test_some_lesson_exists():
+    if not LESSONS:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no source/NN_name/NN_name.ipynb exists")
+        pytest.skip("no lesson notebook written yet")
+
+
+def _nbg(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _is_test_cell(cell) -> bool:
+    m = _nbg(cell)
+    return cell.cell_type == "code" and m.get("grade") and not m.get("solution")
+
+
+def _is_answer_cell(cell) -> bool:
+    return cell.cell_type == "code" and _nbg(cell).get("solution")
+
+
+# ---------------------------------------------------------------------------------------------
+# The course directory
+
+
+@dataclass
+class Course:
+    root: Path
+    api: object
+    config: object
+
+    def release_nb(self, lesson: str) -> nbformat.NotebookNode:
+        return nbformat.read(self.root / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+
+    def autograde(self, lesson: str, student: str, nb) -> tuple[nbformat.NotebookNode, dict]:
+        """Submit nb as `student`, autograde it; (autograded notebook, {grade_id: (score, max)})."""
+        from nbgrader.api import Gradebook
+
+        sub = self.root / "submitted" / student / lesson
+        if sub.exists():
+            shutil.rmtree(sub)
+        shutil.copytree(self.root / "release" / lesson, sub)
+        nbformat.write(nb, sub / f"{lesson}.ipynb")
+        (sub / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
+        res = self.api.autograde(lesson, student, force=True, create=True)
+        assert res["success"], res.get("error") or res.get("log")
+        out = nbformat.read(
+            self.root / "autograded" / student / lesson / f"{lesson}.ipynb", as_version=4
+        )
+        scores = {}
+        db_url = self.config.CourseDirectory.db_url
+        with Gradebook(db_url, self.config.CourseDirectory.course_id) as gb:
+            for cell in out.cells:
+                if _is_test_cell(cell):
+                    g = gb.find_grade(_nbg(cell)["grade_id"], lesson, lesson, student)
+                    scores[g.name] = (g.auto_score, g.max_score)
+        return out, scores
+
+
+def _class_name(entry) -> str:
+    return entry if isinstance(entry, str) else entry.__name__
+
+
+def build_config(root: Path):
+    from nbgrader.converters.autograde import Autograde
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.grading.trusted import TrustedScores
+
+    cfg = Config()
+    cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config())
+    cfg.CourseDirectory.root = str(root)
+    cfg.CourseDirectory.course_id = "backprop"
+    cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    cfg.Exchange.root = str(root / "exchange")
+    cfg.Execute.kernel_name = "python3"
+    cfg.Execute.timeout = 120
+    cfg.TrustedScores.grading_seed = SEED
+    pre = list(
+        cfg.Autograde.get("autograde_preprocessors", Autograde.autograde_preprocessors.default())
+    )
+    if not any(_class_name(p).endswith("TrustedScores") for p in pre):
+        at = next(i for i, p in enumerate(pre) if _class_name(p).endswith("Execute")) + 1
+        pre.insert(at, TrustedScores)
+    cfg.Autograde.autograde_preprocessors = pre
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Course:
+    if not LESSONS:
+        pytest.skip("no lesson notebook written yet")
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    root = tmp_path_factory.mktemp("course")
+    for lesson in LESSONS:
+        shutil.copytree(REPO / "source" / lesson, root / "source" / lesson)
+    bin_dir = str(Path(sys.executable).parent)  # alembic must be on PATH
+    old_env = {k: os.environ.get(k) for k in ("PATH", "BACKPROP_GRADING_SEED")}
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    os.environ["BACKPROP_GRADING_SEED"] = str(SEED)  # the kernels inherit it
+    cfg = build_config(root)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    for lesson in LESSONS:
+        res = api.generate_assignment(lesson, force=True, create=True)
+        assert res["success"], res.get("error") or res.get("log")
+    yield Course(root, api, cfg)
+    for k, v in old_env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _source_nb(lesson: str) -> nbformat.NotebookNode:
+    return nbformat.read(REPO / "source" / lesson / f"{lesson}.ipynb", as_version=4)
+
+
+def _diagnosis(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) and (b)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_source_gets_full_marks(course, lesson):
+    out, scores = course.autograde(lesson, "reference", _source_nb(lesson))
+    assert scores, f"{lesson} has no autograded test cells"
+    short = {gid: s for gid, s in scores.items() if s[0] != s[1]}
+    details = {
+        _nbg(c)["grade_id"]: _diagnosis(c) for c in out.cells if _nbg(c).get("grade_id") in short
+    }
+    assert not short, f"{lesson}: not full marks {short}\n{json.dumps(details, indent=1)}"
+    graded = [c for c in out.cells if _is_test_cell(c) and "backprop" in c.metadata]
+    assert graded, "TrustedScores did not score any cell (is it configured after Execute?)"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_release_stubs_get_zero(course, lesson):
+    out, scores = course.autograde(lesson, "stubs", course.release_nb(lesson))
+    nonzero = {gid: s for gid, s in scores.items() if s[0] != 0}
+    assert not nonzero, f"{lesson}: release stubs earn points {nonzero}"
+    for cell in out.cells:
+        if _is_test_cell(cell) and "backprop" in cell.metadata:
+            assert "0 / " in _diagnosis(cell), _diagnosis(cell)
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) wrong answers
+
+
+def _answer_cell_index(nb, ex_id: str) -> int:
+    """The nearest autograded solution code cell above the test cell of ex_id."""
+    test_at = next(i for i, c in enumerate(nb.cells) if _nbg(c).get("grade_id") == ex_id)
+    return max(i for i in range(test_at) if _is_answer_cell(nb.cells[i]))
+
+
+def _substituted(nb, items) -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for cell_at, (_ex, _mid, source) in items.items():
+        nb.cells[cell_at].source = textwrap.dedent(source).strip() + "\n"
+    return nb
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_wrong_answers_lose_points_and_are_named(course, lesson):
+    wrong = wrong_answers.load(f"l{lesson[:2]}")
+    if wrong is None:
+        pytest.skip(f"no tests/wrong_answers/l{lesson[:2]}.py yet")
+    source = _source_nb(lesson)
+    test_ids = {_nbg(c)["grade_id"] for c in source.cells if _is_test_cell(c)}
+    problems = [
+        f"{ex}: fewer than 2 wrong answers" for ex, items in wrong.items() if len(items) < 2
+    ]
+    problems += [f"{ex}: no such test cell" for ex in wrong if ex not in test_ids]
+    # pack the wrong answers into as few submissions as possible (one per answer cell each)
+    batches: list[dict[int, tuple[str, str, str]]] = []
+    for ex_id, items in wrong.items():
+        if ex_id not in test_ids:
+            continue
+        cell_at = _answer_cell_index(source, ex_id)
+        for mid, src in items:
+            batch = next((b for b in batches if cell_at not in b), None)
+            if batch is None:
+                batch = {}
+                batches.append(batch)
+            batch[cell_at] = (ex_id, mid, src)
+
+    def verdict(out, scores, ex_id, mid) -> str | None:
+        cell = next(c for c in out.cells if _nbg(c).get("grade_id") == ex_id)
+        score, max_score = scores[ex_id]
+        named = cell.metadata.get("backprop", {}).get("misconceptions", [])
+        if score >= max_score:
+            return f"{ex_id}/{mid}: keeps {score}/{max_score} points"
+        if mid not in named:
+            return f"{ex_id}/{mid}: named {named} instead\n{_diagnosis(cell)}"
+        return None
+
+    for n, batch in enumerate(batches):
+        out, scores = course.autograde(lesson, f"wrong{n}", _substituted(source, batch))
+        for cell_at, (ex_id, mid, src) in batch.items():
+            if verdict(out, scores, ex_id, mid) is None:
+                continue
+            # an earlier wrong answer of the same batch may be the cause: grade it alone
+            alone, alone_scores = course.autograde(
+                lesson, f"alone_{ex_id}_{mid}", _substituted(source, {cell_at: (ex_id, mid, src)})
+            )
+            problem = verdict(alone, alone_scores, ex_id, mid)
+            if problem:
+                problems.append(problem)
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# (d) release in sync, no solutions, no hidden tests
+
+
+def _cells_signature(nb):
+    return [(c.cell_type, c.source, json.dumps(_nbg(c), sort_keys=True)) for c in nb.cells]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_release_in_sync_and_clean(course, lesson):
+    committed = REPO / "release" / lesson / f"{lesson}.ipynb"
+    if not committed.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"release/{lesson} missing: run make release")
+        pytest.skip(f"release/{lesson} not generated yet")
+    rel = nbformat.read(committed, as_version=4)
+    fresh = course.release_nb(lesson)
+    assert _cells_signature(rel) == _cells_signature(fresh), (
+        f"release/{lesson} differs from nbgrader generate_assignment output: run make release"
+    )
+    files = lambda d: sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file())  # noqa: E731
+    assert files(committed.parent) == files(course.root / "release" / lesson)
+    text = committed.read_text(encoding="utf-8")
+    for marker in MARKERS:
+        assert marker not in text, f"release/{lesson} contains '{marker}'"
+    assert "record(" not in text, f"release/{lesson} contains a hidden record(...) call"
+    for cell in rel.cells:
+        assert not cell.get("outputs"), f"release/{lesson} has outputs"
+        if _is_answer_cell(cell):
+            assert "raise NotImplementedError()" in cell.source
+    for cell in _source_nb(lesson).cells:
+        if not _nbg(cell).get("solution"):
+            continue
+        inside = cell.source.split("### BEGIN SOLUTION")[1:]
+        for block in inside:
+            for line in block.split("### END SOLUTION")[0].splitlines():
+                line = line.strip()
+                if len(line) > 20 and not line.startswith("#"):
+                    assert line not in text, f"release/{lesson} leaks solution line {line!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# (e) + (f) the filled-in release notebook, fast, where course/ cannot be imported
+
+BLOCKER = textwrap.dedent(
+    """
+    import sys
+
+
+    class _StudentMachine:
+        # course/ and the grader are not shipped to students
+        def find_spec(self, name, path=None, target=None):
+            if name == "course" or name.startswith(("course.", "autograder.grading")):
+                raise ImportError(f"No module named {name!r} (blocked: student machine)")
+            return None
+
+
+    sys.meta_path.insert(0, _StudentMachine())
+    """
+)
+PROBE = textwrap.dedent(
+    """
+    import sys
+    for _name in ("course", "autograder.grading"):
+        try:
+            __import__(_name)
+        except ImportError:
+            print("BLOCKED", _name)
+    print("LOADED", sorted(m for m in sys.modules if m == "course" or m.startswith("autograder.grading")))
+    """
+)
+
+
+def _filled_release(course, lesson):
+    rel = course.release_nb(lesson)
+    solutions = {
+        _nbg(c)["grade_id"]: c.source for c in _source_nb(lesson).cells if _nbg(c).get("solution")
+    }
+    for cell in rel.cells:
+        if _is_answer_cell(cell):
+            cell.source = solutions[_nbg(cell)["grade_id"]]
+    rel.cells.append(nbformat.v4.new_code_cell(PROBE))
+    return rel
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_filled_release_runs_fast_without_course(course, lesson, tmp_path):
+    from nbclient import NotebookClient
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCKER)
+    work = tmp_path / "work"
+    shutil.copytree(course.root / "release" / lesson, work)
+    nb = _filled_release(course, lesson)
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION",)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    env["MPLBACKEND"] = "Agg"
+    client = NotebookClient(
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(work)}},
+    )
+    t0 = time.perf_counter()
+    client.execute(env=env)
+    elapsed = time.perf_counter() - t0
+    errors = [
+        (_nbg(c).get("grade_id"), o.get("ename"), o.get("evalue"))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    assert not errors, f"{lesson}: errors with the solutions filled in: {errors}"
+    probe = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert "BLOCKED course" in probe and "BLOCKED autograder.grading" in probe, probe
+    assert "LOADED []" in probe, probe
+    for cell in nb.cells:
+        if _is_test_cell(cell) and "check(" in cell.source:
+            text = "".join(o.get("text", "") for o in cell.outputs)
+            assert "All right on the worked example" in text, (lesson, _nbg(cell), text)
+    assert elapsed < RELEASE_BUDGET_S, f"{lesson}: {elapsed:.1f} s (budget {RELEASE_BUDGET_S} s)"

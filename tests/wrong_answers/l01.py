@@ -1,0 +1,136 @@
+"""Wrong answers for lesson 01 (the model for the other lessons; see __init__.py)."""
+
+WRONG: dict[str, list[tuple[str, str]]] = {
+    "l01_relu": [
+        (
+            "relu_grad_ge_zero",
+            """
+def relu(z):
+    return np.maximum(0.0, np.asarray(z, dtype=float))
+
+
+def relu_derivative(z):
+    return (np.asarray(z) >= 0).astype(float)  # seed 001: 1 at z == 0
+""",
+        ),
+        (
+            "python_if_on_array",
+            """
+def relu(z):
+    return np.maximum(0.0, np.asarray(z, dtype=float))
+
+
+def relu_derivative(x):  # seed 004's version
+    if x > 0:
+        return 1.0
+    else:
+        return 0.0
+""",
+        ),
+        (
+            "derivative_as_activation",
+            """
+def relu(z):
+    return (np.asarray(z) > 0).astype(float)
+
+
+def relu_derivative(z):
+    return (np.asarray(z) > 0).astype(float)
+""",
+        ),
+    ],
+    "l01_neuron_forward": [
+        (
+            "forgot_bias",
+            """
+def neuron_forward(x, w, b):
+    z = float(np.dot(w, x))
+    return max(z, 0.0), z
+""",
+        ),
+        (
+            "swapped_outputs",
+            """
+def neuron_forward(x, w, b):
+    z = float(np.dot(w, x) + b)
+    return z, max(z, 0.0)
+""",
+        ),
+        (
+            "derivative_as_activation",
+            """
+def neuron_forward(x, w, b):
+    z = float(np.dot(w, x) + b)
+    return (1.0 if z > 0 else 0.0), z
+""",
+        ),
+    ],
+    "l01_neuron_backward": [
+        (
+            "factor_two",
+            """
+def neuron_backward(x, z, a, target):
+    delta = (a - target) * (1.0 if z > 0 else 0.0)
+    return delta * np.asarray(x, dtype=float), delta
+""",
+        ),
+        (
+            "sign_error",
+            """
+def neuron_backward(x, z, a, target):
+    delta = 2.0 * (target - a) * (1.0 if z > 0 else 0.0)
+    return delta * np.asarray(x, dtype=float), delta
+""",
+        ),
+        (
+            "missing_activation_derivative",
+            """
+def neuron_backward(x, z, a, target):
+    delta = 2.0 * (a - target)
+    return delta * np.asarray(x, dtype=float), delta
+""",
+        ),
+    ],
+    "l01_train": [
+        (
+            "loss_after_update",
+            """
+def train_neuron(x, w, b, target, lr, steps):
+    w, b, losses = np.array(w, dtype=float), float(b), []
+    for _ in range(steps):
+        a, z = neuron_forward(x, w, b)
+        dw, db = neuron_backward(x, z, a, target)
+        w, b = w - lr * dw, b - lr * db
+        a_new, _ = neuron_forward(x, w, b)
+        losses.append((a_new - target) ** 2)
+    return w, b, losses
+""",
+        ),
+        (
+            "sign_error",
+            """
+def train_neuron(x, w, b, target, lr, steps):
+    w, b, losses = np.array(w, dtype=float), float(b), []
+    for _ in range(steps):
+        a, z = neuron_forward(x, w, b)
+        losses.append((a - target) ** 2)
+        dw, db = neuron_backward(x, z, a, target)
+        w, b = w + lr * dw, b + lr * db
+    return w, b, losses
+""",
+        ),
+        (
+            "off_by_one_steps",
+            """
+def train_neuron(x, w, b, target, lr, steps):
+    w, b, losses = np.array(w, dtype=float), float(b), []
+    for _ in range(steps + 1):
+        a, z = neuron_forward(x, w, b)
+        losses.append((a - target) ** 2)
+        dw, db = neuron_backward(x, z, a, target)
+        w, b = w - lr * dw, b - lr * db
+    return w, b, losses
+""",
+        ),
+    ],
+}
