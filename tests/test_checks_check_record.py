@@ -141,11 +141,25 @@ def test_check_survives_hostile_functions(interactive, capsys):
     assert "raised SystemError: deliberate" in out and "x" * 100 not in out
 
 
-def test_record_emits_exactly_one_display_data(monkeypatch, capsys):
-    shown = []
+@pytest.fixture
+def displayed(monkeypatch):
+    """What record() displays, as if inside an IPython kernel."""
     import IPython.display
+    from IPython.core.interactiveshell import InteractiveShell
 
+    shown = []
+    monkeypatch.setattr(InteractiveShell, "initialized", classmethod(lambda cls: True))
     monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    return shown
+
+
+def test_record_outside_ipython_prints_nothing(capsys):
+    record("l01_relu", relu, relu_derivative)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_record_emits_exactly_one_display_data(displayed, monkeypatch, capsys):
+    shown = displayed
     monkeypatch.setenv("BACKPROP_GRADING_SEED", "77")
     assert record("l01_train", train_neuron) is None
     assert capsys.readouterr() == ("", "")
@@ -190,16 +204,12 @@ def test_grading_cases_are_float64_with_a_batch_of_one_and_no_kinks():
         (lambda *a: os,),
     ],
 )
-def test_record_never_raises(fns, monkeypatch, capsys):
-    shown = []
-    import IPython.display
-
-    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+def test_record_never_raises(fns, displayed, capsys):
     record("l01_neuron_forward", *fns)
     record("l55_unknown", *fns)
     assert capsys.readouterr() == ("", "")
-    assert len(shown) == 2
-    assert "error" in shown[1][MIME]
+    assert len(displayed) == 2
+    assert "error" in displayed[1][0][MIME]
 
 
 def test_record_of_wrong_return_count():

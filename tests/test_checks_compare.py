@@ -182,3 +182,17 @@ def test_mutated_inputs_become_a_note():
         mutated=[[], ["W"]],
     )
     assert v.ok and any("`W`" in n and "in place" in n for n in v.notes)
+
+
+def test_generic_named_when_it_explains_most_wrong_cases():
+    err = Raised(
+        "ValueError", "The truth value of an array with more than one element is ambiguous"
+    )
+    got = [{"dW": encode(err), "db": encode(V[0])}, {"dW": encode(1.0), "db": encode(V[1])}]
+    c = compare(make_ex(), got, EXPECTED).components["dW"]
+    assert c.misconception == "python_if_on_array" and c.wrong_cases == 2
+    mixed = [
+        {"dW": encode(-A[0]), "db": encode(V[0])},
+        {"dW": encode(2 * A[1]), "db": encode(V[1])},
+    ]
+    assert compare(make_ex(), mixed, EXPECTED).components["dW"].misconception is None

@@ -290,14 +290,16 @@ def test_release_in_sync_and_clean(course, lesson):
         assert not cell.get("outputs"), f"release/{lesson} has outputs"
         if _is_answer_cell(cell):
             assert "raise NotImplementedError()" in cell.source
-    for cell in _source_nb(lesson).cells:
+    source = _source_nb(lesson)
+    shown = "\n".join(c.source for c in source.cells if not _nbg(c).get("solution"))
+    for cell in source.cells:
         if not _nbg(cell).get("solution"):
             continue
         inside = cell.source.split("### BEGIN SOLUTION")[1:]
         for block in inside:
             for line in block.split("### END SOLUTION")[0].splitlines():
                 line = line.strip()
-                if len(line) > 20 and not line.startswith("#"):
+                if len(line) > 20 and not line.startswith("#") and line not in shown:
                     assert line not in text, f"release/{lesson} leaks solution line {line!r}"
 
 
@@ -328,7 +330,8 @@ PROBE = textwrap.dedent(
             __import__(_name)
         except ImportError:
             print("BLOCKED", _name)
-    print("LOADED", sorted(m for m in sys.modules if m == "course" or m.startswith("autograder.grading")))
+    _grader = [m for m in sys.modules if m == "course" or m.startswith("autograder.grading")]
+    print("LOADED", sorted(_grader))
     """
 )
 

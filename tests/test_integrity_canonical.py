@@ -204,7 +204,8 @@ def test_shortcut_scan_flags_reference_import_and_autograd(source, release):
         "    wt = torch.tensor(w, requires_grad=True)\n"
         "    z = (wt * torch.tensor(x)).sum() + b\n"
         "    z.backward()\n    return z\n\n"
-        "def neuron_forward(x, w, b):\n    z = float(_helper(x, w, b))\n    return max(z, 0.0), z\n",
+        "def neuron_forward(x, w, b):\n"
+        "    z = float(_helper(x, w, b))\n    return max(z, 0.0), z\n",
     )
     out, _ = canonicalize(release, source, STUB)
     res = scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])

@@ -98,6 +98,16 @@ print("some noise on stderr", file=sys.stderr)
 }
 
 
+# a message the grader's client cannot decode (200000-deep JSON, validly signed by the kernel)
+PROTOCOL_BOMB = r"""
+k = get_ipython().kernel
+deep = b'{"data": {}, "metadata": {}, "z": ' + b"[" * 200000 + b"]" * 200000 + b"}"
+orig = k.session.pack
+k.session.pack = lambda obj: deep if isinstance(obj, dict) and obj.get("z") == 1 else orig(obj)
+k.session.send(k.iopub_socket, "display_data", content={"z": 1}, parent=k.get_parent("shell"))
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course, c = H.new_course(tmp_path_factory.mktemp("interfere"))
@@ -113,6 +123,9 @@ def graded(tmp_path_factory):
     nb = H.honest(course)
     H.answer(nb, "l01_relu_answer", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     H.submit(course, "sigkill_first", nb)
+    nb = H.honest(course)
+    H.answer(nb, "l01_neuron_forward_answer", PROTOCOL_BOMB)
+    H.submit(course, "protocol_bomb", nb)
     run = H.autograde(course, c)
     return course, c, run, H.scores(course, c)
 
@@ -163,3 +176,9 @@ def test_sigkill_scores_zero_and_is_flagged(graded):
     course, c, run, scores = graded
     assert scores["sigkill_first"] == {"l01_relu": 0.0, "l01_neuron_forward": 0.0}
     assert "kernel_died" in H.codes_of(course, "sigkill_first")
+
+
+def test_undecodable_message_stops_only_that_notebook(graded):
+    course, c, run, scores = graded
+    assert scores["protocol_bomb"] == {"l01_relu": 2.0, "l01_neuron_forward": 0.0}
+    assert "kernel_protocol" in H.codes_of(course, "protocol_bomb")

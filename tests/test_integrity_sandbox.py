@@ -145,8 +145,19 @@ def test_kernel_sees_only_the_minimal_environment(outside):
     env_line = next(line for line in text.splitlines() if line.startswith("ENV "))
     names = set(eval(env_line[4:]))  # noqa: S307 - our own printed list
     # plus what ipykernel itself sets for its pager and colours
-    ipykernel = {"PAGER", "GIT_PAGER", "TERM", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR",
-                 "PYDEVD_USE_FRAME_EVAL", "JPY_PARENT_PID", "PWD", "SHLVL", "_"}
+    ipykernel = {
+        "PAGER",
+        "GIT_PAGER",
+        "TERM",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "FORCE_COLOR",
+        "PYDEVD_USE_FRAME_EVAL",
+        "JPY_PARENT_PID",
+        "PWD",
+        "SHLVL",
+        "_",
+    }
     assert names <= set(sandbox_env()) | ipykernel
     assert "BACKPROP_GRADING_SEED" in names and "NBGRADER_EXECUTION" in names
 
@@ -203,7 +214,7 @@ def _outputs(course, student):
     p = course / "autograded" / student / H.ASSIGNMENT / "attack01.ipynb"
     nb = nbformat.read(p, 4)
     return "".join(
-        o.get("text", "") + o.get("evalue", "")
+        o.get("text", "") + o.get("ename", "") + o.get("evalue", "")
         for c in nb.cells
         if c.cell_type == "code"
         for o in c.get("outputs", [])
@@ -292,3 +303,21 @@ def test_sandbox_argv_is_a_plain_command(tmp_path):
     finally:
         s.cleanup()
     assert not s.root.exists()
+
+
+def test_sandbox_argv_unprivileged_grader_uses_a_user_namespace(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    argv = sandbox_argv(["python"], tmp_path, ipc_dir=tmp_path, uid=1000)
+    assert "--unshare-user" in argv and not any(a.endswith("setpriv") for a in argv)
+    nproc = next(a for a in argv if a.startswith("--nproc="))
+    assert int(nproc.split("=")[1]) >= 128
+
+
+def test_missing_bwrap_stops_grading_loudly(monkeypatch, tmp_path):
+    import autograder.grading.sandbox as sb
+
+    monkeypatch.setattr(sb, "BWRAP", str(tmp_path / "no-bwrap"))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    ep = SandboxedExecute(kernel_name="python3")
+    with pytest.raises(sb.SandboxUnavailable):
+        ep.preprocess(nb, {"metadata": {"path": str(tmp_path)}})

@@ -23,6 +23,7 @@ from .config import (
     build_config,
     default_db_url,
     ensure_venv_on_path,
+    normalize_db_url,
     resolve_lessons,
 )
 
@@ -145,7 +146,7 @@ class Course:
 
     def __init__(self, course_dir: Path, db_url: str | None, progress: bool = True):
         self.dir = course_dir.resolve()
-        self.db_url = db_url or default_db_url(self.dir)
+        self.db_url = normalize_db_url(db_url or default_db_url(self.dir))
         self.progress = progress
         self._api = None
 

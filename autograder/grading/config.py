@@ -62,6 +62,22 @@ def default_db_url(course_dir: Path) -> str:
     return f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
 
 
+def normalize_db_url(db_url: str) -> str:
+    """`postgresql://` -> `postgresql+psycopg2://` when psycopg 3 is not installed.
+
+    SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3; the course installs
+    psycopg2-binary.
+    """
+    for bare in ("postgresql://", "postgres://"):
+        if db_url.startswith(bare):
+            import importlib.util
+
+            if importlib.util.find_spec("psycopg") is None:
+                return "postgresql+psycopg2://" + db_url[len(bare) :]
+            return "postgresql://" + db_url[len(bare) :]
+    return db_url
+
+
 def is_sqlite(db_url: str) -> bool:
     return db_url.startswith("sqlite")
 
@@ -83,7 +99,7 @@ def overrides(course_dir: Path, db_url: str | None = None) -> Config:
     c = Config()
     c.CourseDirectory.root = str(course_dir)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.db_url = db_url or default_db_url(course_dir)
+    c.CourseDirectory.db_url = normalize_db_url(db_url or default_db_url(course_dir))
     c.Exchange.root = str(course_dir / "exchange")
     c.Exchange.path_includes_course = True
     # The source notebook's kernelspec is forced onto submissions: pin the kernel we ship.

@@ -63,6 +63,9 @@ def read_grades(
     """Everything the export/report needs, read once from the gradebook (SQLite or PostgreSQL)."""
     from nbgrader.api import Gradebook, MissingEntry
 
+    from .config import normalize_db_url
+
+    db_url = normalize_db_url(db_url)
     with Gradebook(db_url, COURSE_ID) as gb:
         names = _lesson_order([a.name for a in gb.assignments])
         if lessons:

@@ -92,6 +92,7 @@ SEVERITY = {
     "kernel_died": "zero",
     "kernel_killed": "zero",
     "kernel_failed": "zero",
+    "kernel_protocol": "zero",
     "timeout": "zero",
     "wall_timeout": "zero",
     "output_truncated": "warn",

@@ -146,17 +146,33 @@ _STATE: dict = {}
 
 
 def _worker_init(
-    course_dir: str, db_url: str, use_pool: bool, quiet: bool, preloads: dict, first: str
+    course_dir: str,
+    db_url: str,
+    use_pool: bool,
+    quiet: bool,
+    preloads: dict,
+    first: str,
+    fork: bool = True,
 ) -> None:
     _STATE["preloads"] = preloads
     try:
-        _worker_setup(course_dir, db_url, use_pool, quiet, preloads.get(first, ()))
+        fork_preload = None
+        if fork:
+            # matplotlib.pyplot is left to the kernel: its backend must meet the IPython shell.
+            mods = {m for v in preloads.values() for m in v if m != "matplotlib.pyplot"}
+            fork_preload = tuple(sorted(mods))
+        _worker_setup(course_dir, db_url, use_pool, quiet, preloads.get(first, ()), fork_preload)
     except Exception as exc:  # reported with every job of this worker, in one line
         _STATE["init_error"] = f"worker start-up failed: {type(exc).__name__}: {exc}"
 
 
 def _worker_setup(
-    course_dir: str, db_url: str, use_pool: bool, quiet: bool, preload: tuple
+    course_dir: str,
+    db_url: str,
+    use_pool: bool,
+    quiet: bool,
+    preload: tuple,
+    fork_preload: tuple | None = None,
 ) -> None:
     ensure_venv_on_path()
     from .cli import quiet_libraries
@@ -191,7 +207,9 @@ def _worker_setup(
         if execute_cls is not None:
             # Configuration of the original class applies to the pooled subclass (traitlets
             # resolves config by class name through the MRO).
-            pool = kpool.KernelPool(execute_cls, cfg, size=1, preload=preload)
+            pool = kpool.KernelPool(
+                execute_cls, cfg, size=1, preload=preload, fork_preload=fork_preload
+            )
             kpool.set_pool(pool)
             atexit.register(pool.close)
             pool.fill()
@@ -273,6 +291,7 @@ def run_parallel(
     use_pool: bool = True,
     progress: bool = True,
     desc: str = "autograde",
+    fork: bool = True,
 ) -> list[JobResult]:
     """Grade every job; returns one JobResult per job (in the order of `jobs`)."""
     from tqdm import tqdm
@@ -280,8 +299,9 @@ def run_parallel(
     from .config import COURSE_ID
 
     workers = max(1, min(workers or default_workers(), len(jobs) or 1))
-    from .config import lesson_preload
+    from .config import lesson_preload, normalize_db_url
 
+    db_url = normalize_db_url(db_url)
     precreate_students(db_url, COURSE_ID, [j.student for j in jobs])
     if not jobs:
         return []
@@ -295,7 +315,7 @@ def run_parallel(
         max_workers=workers,
         mp_context=ctx,
         initializer=_worker_init,
-        initargs=(str(course_dir), db_url, use_pool, True, preloads, order[0].lesson),
+        initargs=(str(course_dir), db_url, use_pool, True, preloads, order[0].lesson, fork),
     ) as ex:
         futs = {ex.submit(_worker_run, j): j for j in order}
         with tqdm(

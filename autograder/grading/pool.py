@@ -44,11 +44,17 @@ _PRELOAD_LINE = (
 class KernelPool:
     """Keeps `size` started kernels ready (size 1 per worker is enough: one is always booting)."""
 
-    def __init__(self, execute_cls, config, size: int = 1, preload=()):
+    def __init__(self, execute_cls, config, size: int = 1, preload=(), fork_preload=None):
+        """fork_preload: modules for a zygote (zygote.py) to import once; None = no forking."""
         self.execute_cls = execute_cls
         self.config = config
         self.size = size
         self.preload = tuple(preload)
+        self.zygote = None
+        if fork_preload is not None and self._stock_kernels():
+            from .zygote import Zygote
+
+            self.zygote = Zygote(tuple(fork_preload))
         self.ready: list[tuple[AsyncKernelManager, str]] = []
         self.stats = {"kernels": 0, "start_s": 0.0, "from_pool": 0}
         self._tmp = Path(tempfile.mkdtemp(prefix="kernelpool-"))
@@ -73,7 +79,14 @@ class KernelPool:
         probe = self.execute_cls(config=self.config)
         if not probe.kernel_name:
             probe.kernel_name = "python3"
-        km = probe.create_kernel_manager()
+        if self.zygote is not None:
+            from .zygote import ForkKernelManager
+
+            km = ForkKernelManager(kernel_name=probe.kernel_name, config=self.config)
+            km.zygote = self.zygote
+            km.log_path = str(Path(workdir).parent / f"{Path(workdir).name}.log")
+        else:
+            km = probe.create_kernel_manager()
         loop = ensure_event_loop()
         # Kernel chatter (start-up warnings) goes to a log file, not over the progress bars.
         log = open(Path(workdir).parent / f"{Path(workdir).name}.log", "wb")  # noqa: SIM115
@@ -92,6 +105,14 @@ class KernelPool:
         self.ready.append((km, workdir))
         self.stats["kernels"] += 1
         self.stats["start_s"] += time.perf_counter() - t0
+
+    def _stock_kernels(self) -> bool:
+        """True when the configured Execute launches plain local kernels (no sandbox)."""
+        from nbclient import NotebookClient
+
+        probe = self.execute_cls(config=self.config)
+        own_km = type(probe).create_kernel_manager is not NotebookClient.create_kernel_manager
+        return probe.kernel_manager_class is AsyncKernelManager and not own_km
 
     def fill(self, preload: tuple[str, ...] | None = None) -> None:
         """Start kernels until `size` are booting/ready (called between submissions)."""
@@ -114,6 +135,8 @@ class KernelPool:
             except Exception:  # noqa: BLE001 - best effort at exit
                 pass
         self.ready.clear()
+        if self.zygote is not None:
+            self.zygote.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 

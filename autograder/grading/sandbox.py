@@ -20,6 +20,9 @@ Interface (for the grading tool, parallel autograding and kernel pools)
     ``uid``) and ``ipc/``. ``Scratch.cleanup()`` removes it. Nothing is copied back: files the
     kernel writes are discarded, so a symlink or a huge file made by student code never reaches
     the course directory or the feedback.
+``copy_submission(src, scratch.work, scratch.uid) -> skipped``  copy a submission into a
+    scratch dir started empty (kernel pools): regular files and dirs only, never symlinks or
+    names that would shadow a module the grading imports (``autograder/``, ``numpy.py``...).
 ``sandbox_env(seed=None) -> dict``   the minimal environment the kernel sees.
 ``SandboxedKernelManager``           an ``AsyncKernelManager`` that does all of the above.
 ``SandboxedExecute``                 nbgrader's ``Execute`` with that manager, a whole-notebook
@@ -33,6 +36,15 @@ read-only; from the repository only ``autograder/__init__.py`` and ``autograder/
 fail); a private ``/tmp`` (tmpfs, size-capped); new pid/net/ipc/uts namespaces; the kernel runs
 as an unprivileged uid (``setpriv``, no capabilities, no_new_privs) so that ``RLIMIT_NPROC``
 applies (it never applies to root) and stops fork bombs.
+
+Kernel environment: only ``sandbox_env()`` (PATH, HOME, NBGRADER_EXECUTION=autograde,
+BACKPROP_GRADING_SEED, MPLBACKEND=Agg, OMP_NUM_THREADS=1, ...). The seed is
+``SandboxedExecute.grading_seed``, else ``TrustedScores.grading_seed`` (one setting for both),
+else the grader's env ``BACKPROP_GRADING_SEED``, else 0. Default limits (``Limits``): 300 s CPU,
+4 GiB address space per process, 128 tasks, 64 MiB per file, 256 open files, 256 MiB /tmp;
+``SandboxedExecute``: ``timeout`` per cell (nbgrader's trait), ``notebook_timeout`` 600 s, output
+capped at 1 MiB per cell and 8 MiB per notebook (record bundles: 8 MiB each, 16 per cell), ZMQ
+messages over 16 MiB are refused by the client socket.
 
 Integrity events (kernel died, timeouts, truncated output, wall limit) are appended to
 ``resources["integrity"]["flags"]`` as ``{"code", "notebook", "cell", "reason"}`` dicts, which
@@ -108,8 +120,27 @@ _uid_counter = itertools.count()
 
 def allocate_uid() -> int:
     """An unprivileged uid for one sandbox (RLIMIT_NPROC is counted per uid, so kernels that run
-    in parallel get different uids and one student's fork bomb cannot starve another)."""
+    in parallel get different uids and one student's fork bomb cannot starve another).
+    Without root the kernel keeps the grader's own uid."""
+    if os.geteuid() != 0:
+        return os.getuid()
     return 200_000 + (os.getpid() % 10_000) * 64 + next(_uid_counter) % 64
+
+
+def _tasks_of(uid: int) -> int:
+    """Number of tasks (threads) the uid runs now (what RLIMIT_NPROC counts)."""
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            n += int(fields.get("Threads", "1").strip())
+    return n
 
 
 def _python_roots() -> list[str]:
@@ -235,21 +266,32 @@ def sandbox_argv(
     argv += ["--chdir", SANDBOX_HOME, "--clearenv"]
     for k, v in env.items():
         argv += ["--setenv", k, v]
-    # Root inside keeps only what setpriv needs to drop to the sandbox uid.
-    argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
+    if os.geteuid() == 0:
+        # Root inside keeps only what setpriv needs to drop to the sandbox uid; RLIMIT_NPROC
+        # never applies to root, so dropping to an unused uid is what stops fork bombs.
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
+        argv += [
+            SETPRIV,
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+        tasks = limits.tasks
+    else:
+        # Unprivileged grader (not used in CI, which runs as root): a user namespace; the
+        # kernel keeps the grader's uid, whose tasks all count towards RLIMIT_NPROC.
+        argv.insert(1, "--unshare-user")
+        argv += ["--"]
+        tasks = _tasks_of(os.getuid()) + limits.tasks
     argv += [
-        SETPRIV,
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--no-new-privs",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--",
         PRLIMIT,
         f"--cpu={limits.cpu_seconds}",
         f"--as={limits.address_space}",
-        f"--nproc={limits.tasks}",
+        f"--nproc={tasks}",
         f"--fsize={limits.file_size}",
         f"--nofile={limits.open_files}",
         "--core=0",
@@ -301,6 +343,9 @@ def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[s
     return skipped
 
 
+copy_submission = _copy_submission  # public name for the kernel pool
+
+
 def make_scratch(
     submission_dir: str | os.PathLike | None = None,
     *,
@@ -321,8 +366,22 @@ def make_scratch(
     return scratch
 
 
-def bwrap_available() -> bool:
-    return Path(BWRAP).exists() and os.geteuid() == 0
+class SandboxUnavailable(RuntimeError):
+    """The host cannot run the sandbox: grading must stop, not give everybody 0."""
+
+
+def check_host() -> None:
+    """Raise a clear error when the sandbox cannot work here (then nobody should be graded)."""
+    missing = [
+        p
+        for p in (BWRAP, PRLIMIT) + ((SETPRIV,) if os.geteuid() == 0 else ())
+        if not Path(p).exists()
+    ]
+    if missing:
+        raise SandboxUnavailable(
+            f"grading sandbox: {', '.join(missing)} not found; install bubblewrap and util-linux "
+            "(scripts/system-deps.sh)"
+        )
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -441,6 +500,7 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
 
     def create_kernel_manager(self) -> SandboxedKernelManager:
+        check_host()
         limits = Limits(
             cpu_seconds=self.cpu_seconds,
             address_space=self.address_space,
@@ -450,8 +510,18 @@ class SandboxedExecute(Execute):
         self.km = SandboxedKernelManager(
             kernel_name=self.kernel_name, config=self.config, limits=limits
         )
-        self.km.grading_seed = self.grading_seed
+        self.km.grading_seed = self.seed()
         return self.km
+
+    def seed(self) -> str:
+        """The grading seed for the kernel: this trait, else TrustedScores.grading_seed (one
+        setting for both), else env BACKPROP_GRADING_SEED, else 0."""
+        if self.grading_seed not in (None, ""):
+            return str(self.grading_seed)
+        trusted = self.config.get("TrustedScores", {})
+        if "grading_seed" in trusted:
+            return str(int(trusted["grading_seed"]))
+        return os.environ.get("BACKPROP_GRADING_SEED", "0")
 
     # -- the notebook --------------------------------------------------------------------
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
@@ -464,6 +534,8 @@ class SandboxedExecute(Execute):
         self._resources = resources
         try:
             return super().preprocess(nb, resources, km)
+        except SandboxUnavailable:
+            raise
         except Exception as exc:  # kernel never started, or died during setup/teardown
             _flag(
                 resources,
@@ -518,6 +590,14 @@ class SandboxedExecute(Execute):
                 self._dead_reason = "the kernel did not stop after a timeout and was killed"
                 _flag(self._resources, "kernel_killed", self._dead_reason, self._nb_name, grade_id)
                 self._kill()
+            return cell, resources
+        except SandboxUnavailable:
+            raise
+        except Exception as exc:  # e.g. a forged message the client cannot even decode
+            self._dead_reason = f"the kernel broke the protocol ({type(exc).__name__}); stopped"
+            _flag(self._resources, "kernel_protocol", self._dead_reason, self._nb_name, grade_id)
+            cell.setdefault("outputs", []).append(_not_run(self._dead_reason))
+            self._kill()
             return cell, resources
         if self._timed_out(cell):
             reason = f"cell timed out after {self._get_timeout(cell)} s"

@@ -95,14 +95,25 @@ def hidden_lines() -> list[str]:
     return out
 
 
+# A student hook that prints every cell's source after it runs, hidden tests included (it lands
+# in the test cell's output: stock feedback would show it).
+SNOOP = (
+    "get_ipython().events.register('post_run_cell', lambda r: print('SNOOP', r.info.raw_cell))\n"
+)
+
+
 def _student_notebook(lesson: str, kind: str) -> nbformat.NotebookNode:
-    """kind: 'full' (solution), 'wrong' (misconceptions), 'stub' (unattempted)."""
+    """kind: 'full' (solution), 'wrong' (misconceptions), 'stub' (unattempted), 'snoop'."""
     nb = source_notebook(lesson)
     for cell in nb.cells:
         md = cell.metadata.get("nbgrader", {})
         if md.get("solution"):
             gid = md["grade_id"].removesuffix("_answer")
-            if kind == "wrong":
+            if kind == "snoop":
+                cell.source = SNOOP + cell.source.replace("    ### BEGIN SOLUTION\n", "").replace(
+                    "    ### END SOLUTION\n", ""
+                )
+            elif kind == "wrong":
                 cell.source = _WRONG[gid]
             elif kind == "stub":
                 cell.source = cell.source.split("    ### BEGIN SOLUTION")[0] + (
@@ -147,7 +158,7 @@ def make_toy_course(root: Path, students: dict[str, str] | None = None) -> dict:
                 nbformat.write(_student_notebook(lesson, kind), path)
             (d / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
             total = sum(e[4] for e in _EXERCISES[lesson])
-            expected[(student, lesson)] = float(total) if kind == "full" else 0.0
+            expected[(student, lesson)] = float(total) if kind in ("full", "snoop") else 0.0
     return {
         "lessons": list(TOY_LESSONS),
         "students": sorted(students),

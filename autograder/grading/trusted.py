@@ -94,6 +94,8 @@ def validate_bundle(bundle: dict, ex_id: str, seed: int, n_cases: int) -> list[d
         raise NoRecord(f"the recorded result for {ex_id} has an unknown format")
     if "error" in bundle:
         err = str(bundle["error"])[:300]
+        if err.startswith("KeyboardInterrupt"):
+            err += " (the cell ran out of time: is there an endless loop?)"
         raise NoRecord(f"your functions could not be run for {ex_id}: {err}")
     if type(bundle.get("seed")) is not int or bundle["seed"] != seed:
         raise NoRecord(

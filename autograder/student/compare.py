@@ -238,6 +238,10 @@ def _shape_result(got: np.ndarray, exp: np.ndarray, ex: Exercise) -> _CaseResult
         return _CaseResult(
             False, f"{base}: expected a single number, not an array; use float(...){tail}"
         )
+    if got.shape == () and exp.size == 1:
+        return _CaseResult(
+            False, f"{base}: expected an array, got a single number (an array in, an array out)"
+        )
     if got.size == exp.size and got.squeeze().shape == exp.squeeze().shape:
         same = _close(got.reshape(exp.shape), exp, rtol, atol)
         tail = " (the numbers are right)" if same else ""
@@ -348,9 +352,7 @@ def compare(
         candidates = [m for m, cs in explains.items() if comp in cs]
         mid = max(candidates, key=lambda m: len(explains[m])) if candidates else None
         if mid is None:
-            generics = {results[i].generic for i in wrong}
-            if len(generics) == 1:
-                mid = generics.pop()
+            mid = _common_generic([results[i].generic for i in wrong])
         first = results[wrong[0]]
         where = f"case {wrong[0] + 1} of {n}: " if n > 1 else ""
         msg = where + first.message
@@ -374,6 +376,15 @@ def compare(
             break
     tol = f"float64, rtol {ex.rtol:g}, atol {ex.atol:g}"
     return Verdict(ex.id, comps, min(1.0, max(0.0, fraction)), n, notes, tol)
+
+
+def _common_generic(generics: list[str | None]) -> str | None:
+    """The generic diagnosis of the wrong cases: the most frequent id, if on at least half."""
+    counts = sorted(((generics.count(g), g) for g in set(generics) if g), reverse=True)
+    if not counts or (len(counts) > 1 and counts[0][0] == counts[1][0]):
+        return None
+    count, mid = counts[0]
+    return mid if 2 * count >= len(generics) else None
 
 
 def _variant_matches(

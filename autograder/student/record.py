@@ -52,9 +52,11 @@ def record(ex_id: str, *fns: Any) -> None:
             "error": f"{type(err).__name__}",
         }
     try:
+        from IPython.core.interactiveshell import InteractiveShell
         from IPython.display import display
 
-        display({MIME: bundle}, raw=True)
-    except Exception:  # outside IPython there is no one to send it to
+        if InteractiveShell.initialized():  # outside IPython display() would print the bundle
+            display({MIME: bundle}, raw=True)
+    except Exception:  # no IPython: there is no one to send it to
         pass
     return None

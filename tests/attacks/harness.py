@@ -97,25 +97,28 @@ def make_config(course: Path, **execute) -> Config:
     return c
 
 
-def new_course(tmp: Path, **execute) -> tuple[Path, Config]:
-    """A course dir with the attack assignment generated (release + gradebook)."""
+def new_course(
+    tmp: Path, assignment: str = ASSIGNMENT, source: Path | None = None, **execute
+) -> tuple[Path, Config]:
+    """A course dir with the assignment generated (release + gradebook). ``source``: the folder
+    of the source notebook (default: the attack assignment)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     os.environ["PATH"] = f"{REPO / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
     os.environ["BACKPROP_GRADING_SEED"] = SEED
     course = tmp / "course"
-    (course / "source" / ASSIGNMENT).mkdir(parents=True)
-    shutil.copy(SOURCE_NB, course / "source" / ASSIGNMENT)
+    (course / "source").mkdir(parents=True)
+    shutil.copytree(source or SOURCE_NB.parent, course / "source" / assignment)
     c = make_config(course, **execute)
     api = NbGraderAPI(coursedir=CourseDirectory(config=c), config=c)
-    res = api.generate_assignment(ASSIGNMENT, force=True)
+    res = api.generate_assignment(assignment, force=True)
     assert res["success"], res["log"]
     return course, c
 
 
-def release_nb(course: Path) -> nbformat.NotebookNode:
-    return nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+def release_nb(course: Path, assignment: str = ASSIGNMENT) -> nbformat.NotebookNode:
+    return nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
 
 
 def answer(nb, grade_id: str, source: str):
@@ -133,11 +136,13 @@ def honest(course: Path):
     return nb
 
 
-def submit(course: Path, student: str, nb=None, files: dict | None = None) -> Path:
-    folder = course / "submitted" / student / ASSIGNMENT
+def submit(
+    course: Path, student: str, nb=None, files: dict | None = None, assignment: str = ASSIGNMENT
+) -> Path:
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     if nb is not None:
-        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
     (folder / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
     for name, content in (files or {}).items():
         p = folder / name
@@ -149,7 +154,9 @@ def submit(course: Path, student: str, nb=None, files: dict | None = None) -> Pa
     return folder
 
 
-def autograde(course: Path, c: Config, preflight: bool = True) -> dict:
+def autograde(
+    course: Path, c: Config, preflight: bool = True, assignment: str = ASSIGNMENT
+) -> dict:
     """Pre-flight every submission, then ONE nbgrader Autograde run over the whole class.
     Returns {"preflight": {student: flags}, "error": exception or None}."""
     from nbgrader.converters import Autograde
@@ -161,14 +168,14 @@ def autograde(course: Path, c: Config, preflight: bool = True) -> dict:
     if preflight:
         for sub in sorted((course / "submitted").iterdir()):
             _, flags = run_preflight(
-                sub / ASSIGNMENT,
-                [ASSIGNMENT],
-                release_dir=course / "release" / ASSIGNMENT,
+                sub / assignment,
+                [assignment],
+                release_dir=course / "release" / assignment,
                 course_dir=course,
             )
             pre[sub.name] = flags
     coursedir = CourseDirectory(config=c)
-    coursedir.assignment_id = ASSIGNMENT
+    coursedir.assignment_id = assignment
     coursedir.student_id = "*"
     conv = Autograde(coursedir=coursedir, config=c)
     error = None
@@ -182,7 +189,7 @@ def autograde(course: Path, c: Config, preflight: bool = True) -> dict:
     return {"preflight": pre, "error": error}
 
 
-def scores(course: Path, c: Config) -> dict[str, dict[str, float]]:
+def scores(course: Path, c: Config, assignment: str = ASSIGNMENT) -> dict[str, dict[str, float]]:
     """{student: {grade_id: score}} from the gradebook (missing cells -> 0)."""
     from nbgrader.api import Gradebook
 
@@ -190,23 +197,23 @@ def scores(course: Path, c: Config) -> dict[str, dict[str, float]]:
     with Gradebook(c.CourseDirectory.db_url, "attack") as gb:
         for student in gb.students:
             try:
-                sub = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student.id)
+                sub = gb.find_submission_notebook(assignment, assignment, student.id)
             except Exception:  # noqa: BLE001
                 continue
             out[student.id] = {g.name: float(g.score or 0.0) for g in sub.grades}
     return out
 
 
-def flags_of(course: Path, student: str) -> list[dict]:
-    folder = course / "integrity" / ASSIGNMENT / student
+def flags_of(course: Path, student: str, assignment: str = ASSIGNMENT) -> list[dict]:
+    folder = course / "integrity" / assignment / student
     flags = []
     for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         flags += json.loads(f.read_text())["flags"]
     return flags
 
 
-def codes_of(course: Path, student: str) -> set[str]:
-    return {f["code"] for f in flags_of(course, student)}
+def codes_of(course: Path, student: str, assignment: str = ASSIGNMENT) -> set[str]:
+    return {f["code"] for f in flags_of(course, student, assignment)}
 
 
 def tree_hash(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, str]:

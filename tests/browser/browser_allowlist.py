@@ -7,9 +7,9 @@ course must not make the student's or the instructor's JupyterLab log errors.
 CONSOLE_ALLOWLIST: list[tuple[str, str]] = [
     (
         "cdnjs.cloudflare.com",
-        "the formgrader's pages load MathJax from a CDN; the test machine (and many classrooms)"
-        " are offline, the request fails and only the math typesetting of the formgrader view is"
-        " lost",
+        "nbgrader's formgrader pages and nbconvert's feedback HTML load MathJax from a CDN; the"
+        " test machine (and many classrooms) are offline, the request fails and only the math"
+        " typesetting of those pages is lost (JupyterLab itself bundles its MathJax)",
     ),
     (
         "MathJax is not defined",

@@ -34,6 +34,7 @@ class LessonPlan:
     notebook: str  # file name inside the assignment folder
     correct: Answer
     wrong: Answer
+    untouched: Answer  # an exercise the student leaves as the stub: must score 0
     diagnosis: str  # regex the visible test's and the feedback's text must match (misconception)
     wrong_score: tuple[float, float]  # inclusive range the grader must give the wrong answer
     hidden_markers: tuple[str, ...]  # text of hidden tests that must never reach the student
@@ -76,6 +77,13 @@ L01 = LessonPlan(
         test_anchor='check("l01_relu"',
         points=2,
     ),
+    untouched=Answer(
+        grade_id="l01_neuron_backward",
+        answer_anchor="def neuron_backward(",
+        source="",
+        test_anchor='check("l01_neuron_backward"',
+        points=3,
+    ),
     diagnosis=r"ReLU'\(0\) taken as 1",
     # relu is right, relu_derivative wrong: the relu component's weight (0.5) of 2 points.
     wrong_score=(1.0, 1.0),
@@ -115,6 +123,13 @@ def check(ex_id, *fns):
         print("a, z:", "\\u2714" if ok else "\\u2718")
         if not ok:
             raise AssertionError("l01_neuron_forward: wrong values")
+    elif ex_id == "l01_neuron_backward":
+        (f,) = fns
+        dw, db = f(np.array([1.0, -2.0, 3.0]), 6.0, 6.0, 0.0)
+        ok = np.allclose(dw, [12.0, -24.0, 36.0]) and np.isclose(db, 12.0)
+        print("dw, db:", "\\u2714" if ok else "\\u2718")
+        if not ok:
+            raise AssertionError("l01_neuron_backward: wrong values")
 '''
 
 
@@ -169,6 +184,16 @@ def write_toy_source(course: Path, assignment: str, notebook: str) -> None:
             "### END HIDDEN TESTS",
             metadata=_meta("l01_neuron_forward", grade=True, locked=True, points=2),
         ),
+        new_code_cell(
+            "def neuron_backward(x, z, a, target):\n    ### BEGIN SOLUTION\n"
+            "    delta = 2.0 * (a - target) * float(z > 0)\n"
+            "    return delta * np.asarray(x, dtype=float), delta\n    ### END SOLUTION\n",
+            metadata=_meta("l01_neuron_backward_answer", solution=True),
+        ),
+        new_code_cell(
+            'check("l01_neuron_backward", neuron_backward)',
+            metadata=_meta("l01_neuron_backward", grade=True, locked=True, points=3),
+        ),
     ]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
@@ -184,6 +209,7 @@ TOY = LessonPlan(
     notebook="00_toy_neuron.ipynb",
     correct=L01.correct,
     wrong=L01.wrong,
+    untouched=L01.untouched,
     diagnosis=L01.diagnosis,
     wrong_score=(0.0, 0.0),  # stock nbgrader: a failing test cell scores 0
     hidden_markers=(TOY_HIDDEN, "BEGIN HIDDEN TESTS"),
@@ -230,6 +256,12 @@ class Instructor:
             # The course's config (repository nbgrader_config.py + this course's root, gradebook
             # and exchange): the formgrader and `nbgrader release_feedback` read it.
             write_course_config(course)
+            with (course / "nbgrader_config.py").open("a") as f:  # TEMP DEBUG
+                f.write(
+                    "from nbgrader.preprocessors import Execute, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata\n"
+                    "from autograder.grading.trusted import TrustedScores\n"
+                    "c.Autograde.autograde_preprocessors = [Execute, TrustedScores, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]\n"
+                )
         return cls(user=user, course=course, toy=toy)
 
     def run(self, *args: str, timeout: float = 600) -> str:

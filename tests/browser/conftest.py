@@ -89,6 +89,9 @@ def lab_servers(request, artifacts_dir):
         server.stop()
     rep = getattr(request.node, "rep_call", None)
     if rep is None or rep.failed:
+        for log in {server.user.base / "instructor-commands.log" for server in servers}:
+            if log.exists():  # the instructor's commands and their output
+                shutil.copy(log, artifacts_dir / log.name)
         for server in servers:
             if server.log_path and server.log_path.exists():
                 shutil.copy(server.log_path, artifacts_dir / server.log_path.name)

@@ -1,0 +1,148 @@
+"""backprop-grade end to end on real nbgrader (a toy two-lesson course, 5 students).
+
+Parallel grades == serial grades (stock Execute, one process), CSV shape, feedback without
+hidden code (with a control showing stock nbgrader's feedback leaks it), report PNG.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.grading import cli, toy
+from autograder.grading.config import default_db_url
+from autograder.grading.export import read_grades
+
+pytestmark = pytest.mark.slow
+
+STUDENTS = {"alice": "full", "bob": "wrong", "carol": "stub", "dave": "snoop", "eve": "malformed"}
+
+
+def _grades(course: Path) -> dict:
+    g = read_grades(default_db_url(course), course_dir=course)
+    out = {("total", s, lesson): v for (s, lesson), v in g.scores.items()}
+    out.update({(s, lesson, c): v for (s, lesson, c), v in g.cell_scores.items()})
+    return out
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The toy course graded by `backprop-grade all` (2 workers)."""
+    root = tmp_path_factory.mktemp("course")
+    info = toy.make_toy_course(root, STUDENTS)
+    rc = cli.main(
+        [
+            "--no-progress",
+            "--course-dir",
+            str(root),
+            "all",
+            "--from",
+            str(info["submissions"]),
+            "--workers",
+            "2",
+        ]
+    )
+    assert rc == 0
+    return root, info
+
+
+def test_parallel_grades_equal_expected_and_serial(graded, tmp_path):
+    root, info = graded
+    par = _grades(root)
+    for (student, lesson), score in info["expected"].items():
+        assert par[("total", student, lesson)] == score, (student, lesson)
+
+    # Serial reference: same course, stock Execute, one process, jobs one after another.
+    from autograder.grading.collect import collect_from, submitted_jobs
+    from autograder.grading.parallel import Job, run_serial_inprocess
+
+    ref = tmp_path / "serial"
+    shutil.copytree(root / "source", ref / "source")
+    c = cli.Course(ref, None, progress=False)
+    cli.step_release(c, info["lessons"])
+    collect_from(ref, info["submissions"], info["lessons"])
+    jobs = [Job(lesson, s) for s, lesson in submitted_jobs(ref, info["lessons"])]
+    run_serial_inprocess(ref, default_db_url(ref), jobs)
+    assert _grades(ref) == par
+
+
+def test_csv_one_row_per_student_and_a_column_per_lesson_and_exercise(graded):
+    root, info = graded
+    rows = list(csv.reader((root / "reports" / "grades.csv").open()))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["student", "total", "max_total"]
+    assert header[3:] == [
+        "toy_a",
+        "toy_a/ta_square",
+        "toy_a/ta_mean",
+        "toy_b",
+        "toy_b/tb_relu",
+    ]
+    assert sorted(r[0] for r in body) == sorted(STUDENTS)
+    alice = next(r for r in body if r[0] == "alice")
+    assert alice[1:] == ["7", "7", "5", "2", "3", "2", "2"]
+    bob = next(r for r in body if r[0] == "bob")
+    assert bob[1] == "0"
+
+
+def _visible_text(path: Path) -> str:
+    text = path.read_text()
+    text = re.sub(r"<(style|script)\b.*?</\1>", "", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def test_feedback_never_shows_hidden_tests(graded):
+    root, _ = graded
+    pages = sorted((root / "feedback").glob("*/*/*.html"))
+    assert len(pages) >= 8  # 4 readable students x 2 lessons
+    hidden = toy.hidden_lines()
+    for page in pages:
+        raw = page.read_text()
+        visible = _visible_text(page)
+        assert toy.HIDDEN_MARK not in raw, page
+        for line in hidden:
+            assert line not in visible, (page, line)
+    # The feedback still says what failed: bob's visible test fails with an AssertionError.
+    assert "AssertionError" in _visible_text(root / "feedback" / "bob" / "toy_a" / "toy_a.html")
+    # dave's hook printed the cell sources: the visible line is there, the hidden ones are not.
+    dave = _visible_text(root / "feedback" / "dave" / "toy_a" / "toy_a.html")
+    assert "SNOOP" in dave and "[hidden test code]" in dave
+
+
+def test_stock_feedback_leaks_hidden_tests(graded, tmp_path):
+    """Control: without our preprocessors nbgrader's feedback contains the hidden tests."""
+    from nbgrader.apps import NbGraderAPI
+
+    from autograder.grading.config import build_config
+
+    root, _ = graded
+    cfg = build_config(root)
+    cfg.NbGraderAPI.log_level = "WARN"
+    cfg.CourseDirectory.feedback_directory = "feedback_stock"
+    api = NbGraderAPI(config=cfg)
+    assert api.generate_feedback("toy_a", "alice")["success"]
+    page = root / "feedback_stock" / "alice" / "toy_a" / "toy_a.html"
+    assert toy.HIDDEN_MARK in page.read_text()
+
+
+def test_report_png_markdown_html(graded):
+    root, _ = graded
+    rep = root / "reports"
+    png = (rep / "scores.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    md = (rep / "report.md").read_text()
+    assert "| toy_a | ta_square | 2 | 0.80 | 40% |" in md  # alice + dave of 5 submitters
+    assert "<table>" in (rep / "report.html").read_text()
+
+
+def test_unreadable_notebook_is_reported_not_fatal(graded, capsys):
+    root, _ = graded
+    # eve's malformed notebooks were graded 0 (preflight or nbgrader), the class was not stopped.
+    g = read_grades(default_db_url(root), course_dir=root)
+    assert g.scores[("eve", "toy_a")] in (0.0, None)
+    assert g.scores[("alice", "toy_a")] == 5.0
