@@ -7,6 +7,7 @@ fixture files re-derived by scripts/make_fixtures.py.
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,9 @@ def test_define_refuses_a_conflicting_redefinition():
 def test_lesson01_is_loaded_and_pending_is_explicit():
     assert "l01_single_neuron" in LOADED
     assert set(lessons.PENDING) <= set(lessons.LESSONS.values())
+    if os.environ.get("CI") == "true":
+        assert not lessons.PENDING, "lessons still PENDING in autograder/student/lessons"
+        assert set(LOADED) == set(lessons.LESSONS.values())
 
 
 @pytest.mark.parametrize("ex_id", LOADED_EXERCISES)

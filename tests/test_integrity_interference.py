@@ -110,7 +110,7 @@ k.session.send(k.iopub_socket, "display_data", content={"z": 1}, parent=k.get_pa
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course, c = H.new_course(tmp_path_factory.mktemp("interfere"))
+    course, c = H.new_course(tmp_path_factory.mktemp("interfere"), timeout=8)
     H.submit(course, "honest", H.honest(course))
     for student, relu_src in ATTACKS.items():
         nb = H.honest(course)

@@ -278,7 +278,12 @@ def test_huge_file_hits_the_file_size_limit(resources_run):
     assert not list((course / "autograded" / "huge_file").rglob("big.bin"))
 
 
-def test_notebook_wall_time_limit(tmp_path):
+def test_notebook_wall_time_limit(tmp_path, monkeypatch):
+    import tempfile
+
+    scratch_parent = tmp_path / "tmp"
+    scratch_parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_parent))
     cells = ["import time\ntime.sleep(2.5)"] * 5 + ["print('late')"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -290,6 +295,7 @@ def test_notebook_wall_time_limit(tmp_path):
     codes = {f["code"] for f in res["integrity"]["flags"]}
     assert codes & {"wall_timeout", "timeout"}
     assert nb.cells[-1].outputs[0]["ename"] == "SandboxError"
+    assert list(scratch_parent.iterdir()) == []  # the scratch copy is gone
 
 
 def test_sandbox_argv_is_a_plain_command(tmp_path):

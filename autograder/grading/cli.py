@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("feedback", help="feedback HTML for students (no hidden tests)")
     lessons_arg(sp)
     students_arg(sp)
+    sp.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
 
     sp = sub.add_parser("export", help="grades CSV, one row per student")
     sp.add_argument("--output", type=Path, default=None, help="default: reports/grades.csv")
@@ -145,6 +146,7 @@ class Course:
     """The course directory, its config and one NbGraderAPI (built lazily)."""
 
     def __init__(self, course_dir: Path, db_url: str | None, progress: bool = True):
+        ensure_venv_on_path()  # nbgrader runs `alembic` when it creates a gradebook
         self.dir = course_dir.resolve()
         self.db_url = normalize_db_url(db_url or default_db_url(self.dir))
         self.progress = progress
@@ -264,8 +266,8 @@ def step_autograde(course: Course, lessons, students=None, workers=None, pool=Tr
     return results, wall, failures
 
 
-def step_feedback(course: Course, lessons, students=None):
-    from .feedback import generate_feedback
+def step_feedback(course: Course, lessons, students=None, workers=None):
+    from .parallel import feedback_parallel
 
     auto = course.dir / "autograded"
     pairs = []
@@ -278,7 +280,7 @@ def step_feedback(course: Course, lessons, students=None):
                     pairs.append((sdir.name, lesson))
     if not pairs:
         raise GradingError(f"no autograded submissions in {auto} (run autograde)")
-    problems = generate_feedback(course.api, pairs, progress=course.progress)
+    problems = feedback_parallel(course.dir, course.db_url, pairs, workers, course.progress)
     for line in problems:
         print(f"warning: {line}", file=sys.stderr)
     return pairs, problems
@@ -301,7 +303,15 @@ def step_report(course: Course, output=None, failures=None) -> dict:
     if not g.lessons:
         raise GradingError("the gradebook has no lessons yet (run release and autograde)")
     ins = scan_autograded(course.dir, g.lessons)
-    return write_report(g, ins, output or course.reports, failures)
+    paths = write_report(g, ins, output or course.reports, failures)
+    try:  # integrity.py's own report (flags of preflight, sandbox, shortcut scan)
+        from .integrity import build_report
+
+        build_report(course.dir)
+        paths["integrity"] = course.dir / "integrity" / "report.md"
+    except Exception:  # noqa: BLE001 - optional module; the class report has the flags too
+        pass
+    return paths
 
 
 def _last_line(res: dict) -> str:
@@ -334,7 +344,7 @@ def run(args) -> int:
         ok = sum(r.ok for r in results)
         print(f"autograded {ok}/{len(results)} submission(s) in {wall:.1f} s")
     elif cmd == "feedback":
-        pairs, problems = step_feedback(course, lessons, args.student)
+        pairs, problems = step_feedback(course, lessons, args.student, args.workers)
         print(
             f"feedback for {len(pairs) - len(problems)} submission(s) in {course.dir / 'feedback'}"
         )
@@ -350,7 +360,7 @@ def run(args) -> int:
         results, wall, failures = step_autograde(
             course, lessons, args.student, args.workers, not args.no_pool
         )
-        step_feedback(course, lessons, args.student)
+        step_feedback(course, lessons, args.student, args.workers)
         csv_path = step_export(course)
         paths = step_report(course, failures=failures)
         ok = sum(r.ok for r in results)

@@ -50,7 +50,7 @@ def run_demo(
     cli.step_release(course, lessons)
     rep = cli.step_collect(course, lessons, submissions, students)
     results, wall, failures = cli.step_autograde(course, lessons, students, workers)
-    cli.step_feedback(course, lessons, students)
+    cli.step_feedback(course, lessons, students, workers)
     csv_path = cli.step_export(course)
     paths = cli.step_report(course, failures=failures)
     total = time.perf_counter() - t0
@@ -85,6 +85,8 @@ def run_demo(
     print(f"  feedback HTML  {out / 'feedback'}/<student>/<lesson>/<lesson>.html")
     print(f"  report         {paths['html']}  ({paths['markdown'].name})")
     print(f"  score plot     {paths['png']}")
+    if "integrity" in paths:
+        print(f"  integrity      {paths['integrity']}")
     return {"results": results, "grades": g, "insights": ins, "paths": paths, "wall": wall}
 
 

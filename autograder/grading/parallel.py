@@ -202,6 +202,12 @@ def _worker_setup(
             if isinstance(p, type) and issubclass(p, Execute) and execute_cls is None:
                 execute_cls = p
                 p = kpool.pooled_execute_class(p)
+            elif (
+                execute_cls is None and isinstance(p, type) and p.class_traits().get("grading_seed")
+            ):
+                # e.g. trusted.GradingSeedEnv: it exports the seed before Execute starts a
+                # kernel; pooled kernels start earlier, so export it now (it is a constant).
+                os.environ["BACKPROP_GRADING_SEED"] = str(p(config=cfg).grading_seed)
             swapped.append(p)
         cfg.Autograde.autograde_preprocessors = swapped
         if execute_cls is not None:
@@ -301,6 +307,7 @@ def run_parallel(
     workers = max(1, min(workers or default_workers(), len(jobs) or 1))
     from .config import lesson_preload, normalize_db_url
 
+    ensure_venv_on_path()
     db_url = normalize_db_url(db_url)
     precreate_students(db_url, COURSE_ID, [j.student for j in jobs])
     if not jobs:
@@ -365,3 +372,70 @@ __all__ = [
     "default_workers",
     "is_sqlite",
 ]
+
+
+# ----------------------------------------------------------------------------- feedback
+def _feedback_init(course_dir: str, db_url: str) -> None:
+    try:
+        ensure_venv_on_path()
+        from nbgrader.apps import NbGraderAPI
+
+        from .cli import quiet_libraries
+        from .feedback import feedback_config
+
+        quiet_libraries()
+        cfg = feedback_config(build_config(Path(course_dir), db_url))
+        cfg.NbGraderAPI.log_level = "WARN"
+        install_gradebook_lock(db_url)  # GetGrades may add comment rows
+        _STATE["fb_api"] = NbGraderAPI(config=cfg)
+    except Exception as exc:  # reported with every job of this worker
+        _STATE["init_error"] = f"worker start-up failed: {type(exc).__name__}: {exc}"
+
+
+def _feedback_run(pair: tuple[str, str]) -> str:
+    student, lesson = pair
+    if "init_error" in _STATE:
+        return f"{student}/{lesson}: {_STATE['init_error']}"
+    try:
+        res = _STATE["fb_api"].generate_feedback(lesson, student, force=True)
+    finally:
+        if _LOCK is not None:
+            _LOCK.release_all()
+    if res.get("success"):
+        return ""
+    return f"{student}/{lesson}: feedback failed ({_short_error(res)})"
+
+
+def feedback_parallel(
+    course_dir: Path,
+    db_url: str,
+    pairs: list[tuple[str, str]],
+    workers: int | None = None,
+    progress: bool = True,
+) -> list[str]:
+    """GenerateFeedback (with our preprocessors) for each (student, lesson), in N processes."""
+    from tqdm import tqdm
+
+    from .config import normalize_db_url
+
+    if not pairs:
+        return []
+    workers = max(1, min(workers or default_workers(), len(pairs)))
+    problems = []
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_feedback_init,
+        initargs=(str(course_dir), normalize_db_url(db_url)),
+    ) as ex:
+        futs = [ex.submit(_feedback_run, p) for p in pairs]
+        with tqdm(total=len(futs), desc="feedback", unit="nb", disable=not progress) as bar:
+            for fut in as_completed(futs):
+                try:
+                    line = fut.result()
+                except Exception as exc:  # a worker died
+                    line = f"feedback worker failed: {exc}"
+                if line:
+                    problems.append(line)
+                bar.update(1)
+    return problems

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import ensure_event_loop
+from jupyter_core.utils import ensure_event_loop, run_sync
 
 _PRELOAD_LINE = (
     'exec("for _m in {mods!r}:\\n'
@@ -182,6 +182,9 @@ class _PooledMixin:
                 msg_id = kc.execute(code, silent=True, store_history=False)
                 await self.async_wait_for_reply(msg_id)
         return kc
+
+    # nbclient's sync setup_kernel() calls this name, bound to the base class's coroutine.
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 def pooled_execute_class(cls):

@@ -322,6 +322,8 @@ def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[s
     for entry in sorted(src.iterdir()):
         st = entry.lstat()
         target = dst / entry.name
+        if not stat.S_ISLNK(st.st_mode) and dst.resolve().is_relative_to(entry.resolve()):
+            continue  # the scratch dir itself lives inside the submission: never recurse
         if (
             top
             and entry.name.split(".")[0] in SHADOWED
@@ -443,6 +445,13 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     interrupt_kernel = _async_interrupt_kernel  # AsyncKernelManager binds the base method
 
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self.cleanup_scratch()
+
+    cleanup_resources = _async_cleanup_resources  # AsyncKernelManager binds the base method
+
     def cleanup_scratch(self) -> None:
         if self.scratch is not None:
             self.scratch.cleanup()
@@ -497,6 +506,7 @@ class SandboxedExecute(Execute):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        self._sandbox_kms: list[SandboxedKernelManager] = []
         super().__init__(*args, **kwargs)
 
     def create_kernel_manager(self) -> SandboxedKernelManager:
@@ -511,6 +521,7 @@ class SandboxedExecute(Execute):
             kernel_name=self.kernel_name, config=self.config, limits=limits
         )
         self.km.grading_seed = self.seed()
+        self._sandbox_kms.append(self.km)  # nbclient drops self.km on cleanup: keep a handle
         return self.km
 
     def seed(self) -> str:
@@ -549,9 +560,10 @@ class SandboxedExecute(Execute):
                     cell.outputs = []
             return nb, resources
         finally:
-            km_ = getattr(self, "km", None)
-            if isinstance(km_, SandboxedKernelManager):
-                km_.cleanup_scratch()
+            for km_ in [getattr(self, "km", None), *self._sandbox_kms]:
+                if isinstance(km_, SandboxedKernelManager):
+                    km_.cleanup_scratch()
+            self._sandbox_kms = []
 
     def _get_timeout(self, cell: NotebookNode | None) -> int | None:
         base = super()._get_timeout(cell)

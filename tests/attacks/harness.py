@@ -3,7 +3,7 @@ graded through nbgrader's own Autograde converter with our preprocessors (traitl
 
 The attack assignment (tests/attacks/assignment/source/attack01/attack01.ipynb) uses two real
 exercises of lesson 01 (l01_relu, 2 points, partial; l01_neuron_forward, 2 points).
-Scores come from H2's TrustedScores when it exists, else from tests/attacks/standin_trusted.py.
+Scores come from H2's TrustedScores (autograder/grading/trusted.py), as in production.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -39,15 +38,9 @@ FORWARD_OK = """def neuron_forward(x, w, b):
 
 
 def trusted_class():
-    try:
-        from autograder.grading.trusted import TrustedScores
+    from autograder.grading.trusted import TrustedScores
 
-        return TrustedScores
-    except ImportError:
-        sys.path.insert(0, str(HERE))
-        from standin_trusted import StandInTrustedScores
-
-        return StandInTrustedScores
+    return TrustedScores
 
 
 def make_config(course: Path, **execute) -> Config:

@@ -220,6 +220,20 @@ TOY = LessonPlan(
 # --------------------------------------------------------------------------- instructor
 
 
+def hidden_test_lines(source_nb: Path) -> list[str]:
+    """Every non-blank line between BEGIN/END HIDDEN TESTS in the source notebook's cells."""
+    lines, inside = [], False
+    for cell in nbformat.read(source_nb, as_version=4).cells:
+        for line in cell.source.splitlines():
+            if "### BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "### END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and line.strip():
+                lines.append(line.strip())
+    return lines
+
+
 class InstructorError(AssertionError):
     pass
 
@@ -256,12 +270,6 @@ class Instructor:
             # The course's config (repository nbgrader_config.py + this course's root, gradebook
             # and exchange): the formgrader and `nbgrader release_feedback` read it.
             write_course_config(course)
-            with (course / "nbgrader_config.py").open("a") as f:  # TEMP DEBUG
-                f.write(
-                    "from nbgrader.preprocessors import Execute, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata\n"
-                    "from autograder.grading.trusted import TrustedScores\n"
-                    "c.Autograde.autograde_preprocessors = [Execute, TrustedScores, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]\n"
-                )
         return cls(user=user, course=course, toy=toy)
 
     def run(self, *args: str, timeout: float = 600) -> str:

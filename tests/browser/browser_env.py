@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "browser"
 VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python" if (VENV_BIN / "python").exists() else Path(sys.executable)
-CHROMIUM = os.environ.get("BACKPROP_CHROMIUM", "/usr/bin/chromium")
+# Debian's Chromium (scripts/system-deps.sh); BACKPROP_CHROMIUM points elsewhere if needed.
+CHROMIUM = os.environ.get("BACKPROP_CHROMIUM", "")
 COURSE_ID = "backprop"
 
 # Flags from browser-testing.md: without the networking ones Chromium keeps calling home.
@@ -220,6 +221,3 @@ class ConsoleLog:
             self.allowed.append(text)
         else:
             self.errors.append(text)
-
-    def assert_clean(self, where: str = ""):
-        assert not self.errors, f"browser console errors {where}:\n" + "\n".join(self.errors)

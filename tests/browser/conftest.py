@@ -51,14 +51,18 @@ def chromium_path() -> str:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         _missing("the Python package `playwright` (the dev extra of pyproject.toml)")
-    path = CHROMIUM if os.access(CHROMIUM, os.X_OK) else shutil.which("chromium")
+    if CHROMIUM:  # set explicitly: exactly that binary
+        path = CHROMIUM if os.access(CHROMIUM, os.X_OK) else None
+    else:
+        path = "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+        path = path or shutil.which("chromium")
     if not path:
-        _missing(f"Chromium at {CHROMIUM}")
+        _missing(f"Chromium ({CHROMIUM or '/usr/bin/chromium or chromium on PATH'})")
     return path
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
+def artifacts_dir(chromium_path) -> Path:  # skip first, so a skip leaves old artifacts alone
     """artifacts/browser/ emptied once per session (git-ignored via `artifacts/`)."""
     if ARTIFACTS.exists():
         for old in ARTIFACTS.iterdir():

@@ -24,7 +24,7 @@ import re
 import time
 
 import pytest
-from browser_course import L01, TOY, Instructor, LessonPlan
+from browser_course import L01, TOY, Instructor, LessonPlan, hidden_test_lines
 from browser_env import COURSE_ID, JupyterUser
 from browser_ui import (
     LONG,
@@ -67,12 +67,16 @@ class SoftChecks:
 
 
 class Timer:
-    def __init__(self):
+    """Elapsed time per step, rewritten to artifacts/browser/timings.txt at every mark."""
+
+    def __init__(self, path):
         self.t0 = time.monotonic()
+        self.path = path
         self.marks: list[tuple[str, float]] = []
 
     def mark(self, what: str):
         self.marks.append((what, time.monotonic() - self.t0))
+        self.path.write_text(self.report() + "\n")
 
     def report(self) -> str:
         lines, prev = [], 0.0
@@ -94,7 +98,7 @@ def test_student_fetches_works_submits_and_reads_feedback(
     tmp_path, lab_servers, browser_page, artifacts_dir
 ):
     plan, toy = _plan()
-    timer = Timer()
+    timer = Timer(artifacts_dir / "timings.txt")
     page, console = browser_page
     shots = Shots(artifacts_dir)
     soft = SoftChecks()  # checks that do not stop the loop: all are reported at the end
@@ -248,6 +252,7 @@ def test_student_fetches_works_submits_and_reads_feedback(
         lambda: view.is_visible() or (page.locator("#refresh_assignments_list").click() and False),
         "the '(view feedback)' link",
         timeout_ms=LONG,
+        interval=2.0,
     )
     shots.take(page, "feedback_fetched")
     feedback_dir = work_dir / "feedback"
@@ -269,7 +274,10 @@ def test_student_fetches_works_submits_and_reads_feedback(
         re.search(plan.diagnosis, text), f"diagnosis missing from the feedback:\n{text[:3000]}"
     )
     html = html_files[0].read_text()
-    for marker in plan.hidden_markers:
+    source_nb = instructor.course / "source" / plan.assignment / plan.notebook
+    hidden = hidden_test_lines(source_nb)
+    assert hidden, f"no hidden tests found in {source_nb}"
+    for marker in (*plan.hidden_markers, *(hidden if plan.feedback_hides_hidden else ())):
         if plan.feedback_hides_hidden:
             soft.check(marker not in text, f"hidden test text {marker!r} shown in the feedback")
             soft.check(marker not in html, f"hidden test text {marker!r} in the feedback HTML")
