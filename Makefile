@@ -9,13 +9,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system demo test lint format bench release clean help
+.PHONY: setup system demo test lint format bench release student-dist clean help
 
 help:
 	@echo "make demo     run the instructor's loop (release, collect, autograde, feedback, export, report)"
 	@echo "make test     run every test"
 	@echo "make bench    grade a synthetic class of 40 students x 6 lessons, ours vs stock nbgrader"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
+	@echo "make student-dist  build dist/backprop_checks-*.whl + dist/release-*.zip (what students get)"
 	@echo "make lint     ruff check + format check;  make format  apply ruff format"
 
 setup: $(STAMP) system
@@ -41,6 +42,9 @@ bench: setup
 release: setup
 	$(BIN)/python scripts/make_release.py
 
+student-dist: setup
+	$(BIN)/python scripts/build_student_dist.py --zip
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,4 +57,4 @@ test: setup lint
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf out demo bench artifacts .pytest_cache .ruff_cache
+	rm -rf out demo bench artifacts dist .pytest_cache .ruff_cache
