@@ -14,6 +14,7 @@ exercise, exact shape, dtype float64). Messages speak the student's language: sh
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,13 @@ class Verdict:
             else:
                 first, *rest = comp.message.split("\n")
                 out.append(f"  {BAD_MARK} {comp.name}: {first}")
-                out.extend(f"      {line}" for line in rest)
+                # Explanations are prose: wrap them so feedback HTML (a <pre>) needs no scrolling.
+                for line in rest:
+                    out.extend(
+                        textwrap.wrap(
+                            line, 96, initial_indent="      ", subsequent_indent="        "
+                        )
+                    )
         out.extend(f"  note: {n}" for n in self.notes)
         return out
 

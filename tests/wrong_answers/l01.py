@@ -38,6 +38,17 @@ def relu_derivative(z):
     return (np.asarray(z) > 0).astype(float)
 """,
         ),
+        (
+            "activation_as_derivative",
+            """
+def relu(z):
+    return np.maximum(0.0, np.asarray(z, dtype=float))
+
+
+def relu_derivative(z):
+    return np.maximum(0.0, np.asarray(z, dtype=float))
+""",
+        ),
     ],
     "l01_neuron_forward": [
         (

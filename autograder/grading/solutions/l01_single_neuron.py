@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.grading.misconceptions import define
 from autograder.grading.solutions import expected, variant
 from course import activations, layers, seed_nets
 
@@ -26,6 +27,20 @@ def _(case):
 @variant("l01_relu", "derivative_as_activation")
 def _(case):  # relu returns the step function (and its "derivative" the identity's 1)
     return {"relu": activations.relu_grad(case["z"])}
+
+
+define(
+    "activation_as_derivative",
+    "the activation returned as its own derivative",
+    """relu_derivative returned ReLU(z) itself. The derivative of ReLU is a step: 1 where z > 0 and
+    0 elsewhere; it says how much the output moves per unit of input, not the output's value.""",
+    "1.2",
+)
+
+
+@variant("l01_relu", "activation_as_derivative")
+def _(case):
+    return {"relu_derivative": activations.relu(case["z"])}
 
 
 @variant("l01_relu", "swapped_outputs")
