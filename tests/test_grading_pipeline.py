@@ -116,7 +116,9 @@ def test_feedback_never_shows_hidden_tests(graded):
 
 def test_stock_feedback_leaks_hidden_tests(graded, tmp_path):
     """Control: without our preprocessors nbgrader's feedback contains the hidden tests."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.preprocessors import GetGrades
 
     from autograder.grading.config import build_config
 
@@ -124,6 +126,8 @@ def test_stock_feedback_leaks_hidden_tests(graded, tmp_path):
     cfg = build_config(root)
     cfg.NbGraderAPI.log_level = "WARN"
     cfg.CourseDirectory.feedback_directory = "feedback_stock"
+    # nbgrader's own feedback preprocessors (the course config adds ours)
+    cfg.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor]
     api = NbGraderAPI(config=cfg)
     assert api.generate_feedback("toy_a", "alice")["success"]
     page = root / "feedback_stock" / "alice" / "toy_a" / "toy_a.html"
