@@ -37,50 +37,17 @@ FORWARD_OK = """def neuron_forward(x, w, b):
 """
 
 
-def trusted_class():
-    from autograder.grading.trusted import TrustedScores
-
-    return TrustedScores
-
-
 def make_config(course: Path, **execute) -> Config:
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        LimitOutput,
-        OverwriteCells,
-        OverwriteKernelspec,
-        SaveAutoGrades,
-    )
-
-    from autograder.grading.canonical import CanonicalizeSubmission
-    from autograder.grading.integrity import IntegrityReport
-    from autograder.grading.sandbox import SandboxedExecute
+    """The repository's own nbgrader_config.py (the pipeline we ship: removing a defence there
+    makes these tests fail) + this test course's settings and shorter limits."""
+    from autograder.grading.config import REPO_CONFIG, _load_pyfile
 
     c = Config()
+    c.merge(_load_pyfile(REPO_CONFIG))
     c.CourseDirectory.root = str(course)
     c.CourseDirectory.db_url = f"sqlite:///{course}/gradebook.db"
     c.CourseDirectory.course_id = "attack"
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
-    c.Autograde.sanitize_preprocessors = [
-        CanonicalizeSubmission,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteKernelspec,
-        OverwriteCells,
-        CheckCellMetadata,
-    ]
-    c.Autograde.autograde_preprocessors = [
-        SandboxedExecute,
-        trusted_class(),
-        IntegrityReport,
-        LimitOutput,
-        SaveAutoGrades,
-        AssignLatePenalties,
-        CheckCellMetadata,
-    ]
     c.SandboxedExecute.kernel_name = "python3"
     c.SandboxedExecute.timeout = 20
     c.SandboxedExecute.notebook_timeout = 60.0
