@@ -44,17 +44,43 @@ _PRELOAD_LINE = (
 class KernelPool:
     """Keeps `size` started kernels ready (size 1 per worker is enough: one is always booting)."""
 
-    def __init__(self, execute_cls, config, size: int = 1, preload=(), fork_preload=None):
-        """fork_preload: modules for a zygote (zygote.py) to import once; None = no forking."""
+    def __init__(
+        self, execute_cls, config, size: int = 1, preload=(), fork_preload=None, fork=True
+    ):
+        """fork_preload: modules for a zygote (zygote.py) to import once; None = no forking.
+
+        fork=True (default) with SandboxedExecute: kernels are forked from a zygote that runs
+        inside the sandbox (zygote.SandboxZygote) when the grader is root and bwrap works;
+        if it cannot start, kernels are started through bwrap one by one as before.
+        Env BACKPROP_SANDBOX_FORK=0 turns the sandboxed zygote off (A/B timing, debugging)."""
         self.execute_cls = execute_cls
         self.config = config
         self.size = size
         self.preload = tuple(preload)
         self.zygote = None
-        if fork_preload is not None and self._stock_kernels():
+        self.sandbox_zygote = None
+        self._handed: list = []
+        if fork_preload is not None and fork and self._stock_kernels():
             from .zygote import Zygote
 
             self.zygote = Zygote(tuple(fork_preload))
+        elif (
+            fork_preload is not None
+            and fork
+            and os.environ.get("BACKPROP_SANDBOX_FORK", "1") != "0"
+            and self._sandboxed_kernels()
+        ):
+            from .zygote import SandboxZygote
+
+            try:
+                probe = self.execute_cls(config=self.config)
+                self.sandbox_zygote = SandboxZygote(tuple(fork_preload), seed=probe.seed())
+            except Exception as exc:  # noqa: BLE001 - fall back to one bwrap per kernel
+                import logging
+
+                logging.getLogger(__name__).warning(
+                    "sandboxed kernel template unavailable (%s); starting kernels one by one", exc
+                )
         self.ready: list[tuple[AsyncKernelManager, str]] = []
         self.stats = {"kernels": 0, "start_s": 0.0, "from_pool": 0}
         self._tmp = Path(tempfile.mkdtemp(prefix="kernelpool-"))
@@ -85,6 +111,23 @@ class KernelPool:
             km = ForkKernelManager(kernel_name=probe.kernel_name, config=self.config)
             km.zygote = self.zygote
             km.log_path = str(Path(workdir).parent / f"{Path(workdir).name}.log")
+        elif self.sandbox_zygote is not None:
+            from .sandbox import Limits
+            from .zygote import SandboxForkKernelManager
+
+            limits = Limits(
+                cpu_seconds=probe.cpu_seconds,
+                address_space=probe.address_space,
+                tasks=probe.tasks,
+                file_size=probe.file_size,
+            )
+            km = SandboxForkKernelManager(
+                kernel_name=probe.kernel_name,
+                config=self.config,
+                zygote=self.sandbox_zygote,
+                limits=limits,
+                seed=probe.seed(),
+            )
         else:
             km = probe.create_kernel_manager()
         loop = ensure_event_loop()
@@ -114,10 +157,21 @@ class KernelPool:
         own_km = type(probe).create_kernel_manager is not NotebookClient.create_kernel_manager
         return probe.kernel_manager_class is AsyncKernelManager and not own_km
 
+    def _sandboxed_kernels(self) -> bool:
+        """True when the configured Execute is (a subclass of) SandboxedExecute."""
+        from .sandbox import SandboxedExecute
+
+        return issubclass(self.execute_cls, SandboxedExecute)
+
     def fill(self, preload: tuple[str, ...] | None = None) -> None:
         """Start kernels until `size` are booting/ready (called between submissions)."""
         if preload is not None:
             self.preload = tuple(preload)
+        # A forked sandboxed kernel's job is over: kill whatever its uid still runs, drop its dir
+        # (idempotent; shutdown_kernel normally did it already).
+        for km in self._handed:
+            km.cleanup_scratch()
+        self._handed.clear()
         while len(self.ready) < self.size:
             self._start_one()
 
@@ -125,7 +179,10 @@ class KernelPool:
         if not self.ready:
             return None
         self.stats["from_pool"] += 1
-        return self.ready.pop(0)
+        km, workdir = self.ready.pop(0)
+        if self.sandbox_zygote is not None and hasattr(km, "cleanup_scratch"):
+            self._handed.append(km)
+        return km, workdir
 
     def close(self) -> None:
         loop = ensure_event_loop()
@@ -135,8 +192,12 @@ class KernelPool:
             except Exception:  # noqa: BLE001 - best effort at exit
                 pass
         self.ready.clear()
+        for km in self._handed:
+            km.cleanup_scratch()
         if self.zygote is not None:
             self.zygote.close()
+        if self.sandbox_zygote is not None:
+            self.sandbox_zygote.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 

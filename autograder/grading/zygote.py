@@ -10,31 +10,98 @@ Every submission still gets its own new process: nothing a student does can reac
 or another student's kernel. The child re-seeds numpy/random/torch RNGs from the OS (a forked
 RNG state would be shared otherwise) and starts its own ZMQ context (the template creates none).
 
-Only for unsandboxed kernels: a sandboxed kernel must be launched by bwrap itself (H7's
-sandbox.py), so with SandboxedExecute the pool starts kernels through the sandbox instead.
+Sandboxed (``SandboxZygote``, used by the pool for SandboxedExecute when bwrap works): the
+zygote itself is started ONCE per worker through bwrap with sandbox_argv's binds and namespaces
+(no network, venv + Python + autograder/student read-only, root-owned read-only /tmp and
+/dev/shm), plus a pool dir bound at the same path inside and out. It runs as root inside with
+only CAP_SETUID/SETGID (drop to the child's uid), CAP_SYS_ADMIN (a new IPC + network namespace
+per child: no SysV IPC or loopback shared between students) and CAP_SETPCAP (empty the child's
+bounding set). bwrap as real root keeps every capability unless told ``--cap-drop ALL``.
+Each child, before any student code: unshare(IPC|NET), rlimits from ``Limits``, empty
+bounding/ambient sets, setgroups([]), setresgid/setresuid to its own uid (allocate_uid), so no
+capability is left, PR_SET_NO_NEW_PRIVS; cwd/HOME/TMPDIR = its own dir (mode 0700, its uid),
+made outside by the worker. After the job the worker SIGKILLs every process of that uid and
+removes the dir.
 
 Protocol (worker <-> zygote, JSON lines on the zygote's stdin/stdout):
   -> {"argv": [...kernel argv...], "cwd": "...", "env": {...}, "log": "/path/kernel.log"}
   <- {"pid": 1234}
+Sandboxed requests add {"uid": n, "limits": {...}}; the reply comes once the child has dropped
+its privileges (or {"error": ...}).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
+ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_SETPCAP")
+
 
 # ----------------------------------------------------------------------------- zygote side
-def _child(req: dict) -> None:
+def _drop_privileges(uid: int, limits: dict) -> None:
+    """In a sandboxed child, as root inside the zygote's sandbox: confine, then become ``uid``.
+
+    Order matters: namespaces and the bounding set need the capabilities we are about to lose;
+    rlimits are set while still root so that the hard limits cannot be raised again."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWIPC | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(IPC|NET) failed")
+    for res, key in (
+        (resource.RLIMIT_CPU, "cpu_seconds"),
+        (resource.RLIMIT_AS, "address_space"),
+        (resource.RLIMIT_NPROC, "tasks"),
+        (resource.RLIMIT_FSIZE, "file_size"),
+        (resource.RLIMIT_NOFILE, "open_files"),
+    ):
+        n = int(limits[key])
+        resource.setrlimit(res, (n, n))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:
+            raise OSError(ctypes.get_errno(), f"cannot drop capability {cap} from bounding set")
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # all uids non-zero: permitted/effective caps are cleared
+    # ...but not the inheritable set (bwrap --cap-add fills it): clear it too (capset v3).
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
+    if os.getuid() != uid or os.geteuid() != uid or os.getgroups():
+        raise PermissionError("privileges were not dropped")
+
+
+def _child(req: dict, ready_w: int | None = None) -> None:
     """In the forked child: become an ipykernel for req["argv"]."""
     try:
         os.setsid()
+        if "uid" in req:
+            _drop_privileges(int(req["uid"]), req["limits"])
+        if ready_w is not None:
+            os.write(ready_w, b"1")
+            os.close(ready_w)
         log = os.open(req.get("log") or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -101,10 +168,17 @@ def zygote_main() -> None:
             req = json.loads(line)
         except ValueError:
             continue
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            _child(req)
-        out.write(json.dumps({"pid": pid}) + "\n")
+            os.close(ready_r)
+            _child(req, ready_w)
+        os.close(ready_w)
+        # Reply once the child is confined (sandboxed) / started: the worker then finds it by uid
+        ok = os.read(ready_r, 1)
+        os.close(ready_r)
+        reply = {"pid": pid} if ok else {"pid": pid, "error": "child failed to start"}
+        out.write(json.dumps(reply) + "\n")
         out.flush()
 
 
@@ -208,6 +282,236 @@ class ForkKernelManager(AsyncKernelManager):
         prov.pgid = pid  # the child called setsid()
         prov.cwd = cwd
         self._reconcile_connection_info(prov.connection_info)
+
+
+# ----------------------------------------------------------------------------- sandboxed zygote
+def pids_of_uid(uid: int) -> list[int]:
+    """Outer pids of every process whose real uid is ``uid`` (the worker runs as root)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            st = os.stat(f"/proc/{name}")
+        except OSError:
+            continue
+        if st.st_uid == uid:
+            pids.append(int(name))
+    return pids
+
+
+def kill_uid(uid: int, timeout: float = 5.0) -> None:
+    """SIGKILL every process of ``uid`` until none is left (forks racing the kill included)."""
+    if uid == 0:
+        raise ValueError("refusing to kill uid 0")
+    end = time.monotonic() + timeout
+    while True:
+        pids = pids_of_uid(uid)
+        if not pids or time.monotonic() > end:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+class SandboxZygote(Zygote):
+    """The template process started once per worker inside bwrap (see the module docstring).
+
+    ``pool_dir`` (root, 0711) is bound read-write at the same path; ``new_child_dir(uid)`` makes a
+    child's private dir there."""
+
+    def __init__(self, preload: tuple[str, ...] = (), seed: str | None = None):
+        from . import sandbox
+
+        if os.geteuid() != 0:
+            raise RuntimeError("the sandboxed zygote needs a root grader (it drops to a uid)")
+        sandbox.check_host()
+        self.pool_dir = Path(tempfile.mkdtemp(prefix="bpzyg-"))
+        os.chmod(self.pool_dir, 0o711)  # children reach only their own 0700 subdir
+        home = self.pool_dir / "home"
+        home.mkdir(mode=0o755)
+        script = self.pool_dir / "zygote.py"  # autograder/grading is not visible inside
+        shutil.copyfile(__file__, script)
+        os.chmod(script, 0o444)
+        env = sandbox.sandbox_env(seed)
+        argv = sandbox.sandbox_argv(
+            [sys.executable, str(script), *preload],
+            home,
+            ipc_dir=self.pool_dir,
+            uid=0,
+            env=env,
+        )
+        argv = _as_zygote_argv(argv)
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                bufsize=1,
+                cwd=str(self.pool_dir),
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            )
+            first = self.proc.stdout.readline()
+            if not first:
+                raise RuntimeError("sandboxed kernel template failed to start")
+        except BaseException:
+            self.close()
+            raise
+
+    def new_child_dir(self, uid: int) -> Path:
+        d = Path(tempfile.mkdtemp(prefix=f"c{uid}-", dir=self.pool_dir))
+        os.chmod(d, 0o700)
+        os.chown(d, uid, uid)
+        for sub in ("work", "ipc"):
+            (d / sub).mkdir(mode=0o700)
+            os.chown(d / sub, uid, uid)
+        return d
+
+    def spawn_sandboxed(self, argv: list[str], child_dir: Path, uid: int, limits, env) -> int:
+        """Fork a confined kernel; returns its outer pid (found by its unique uid)."""
+        from dataclasses import asdict
+
+        req = {
+            "argv": argv,
+            "cwd": str(child_dir / "work"),
+            "env": env,
+            "log": None,
+            "uid": uid,
+            "limits": asdict(limits),
+        }
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise RuntimeError("sandboxed kernel template died")
+        rep = json.loads(reply)
+        if rep.get("error"):
+            raise RuntimeError(f"sandboxed kernel: {rep['error']}")
+        pids = pids_of_uid(uid)
+        if len(pids) != 1:
+            kill_uid(uid)
+            raise RuntimeError(f"sandboxed kernel: expected one process of uid {uid}, got {pids}")
+        return pids[0]
+
+    def close(self) -> None:
+        if getattr(self, "proc", None) is not None:
+            super().close()
+        shutil.rmtree(self.pool_dir, ignore_errors=True)
+
+
+def _as_zygote_argv(argv: list[str]) -> list[str]:
+    """sandbox_argv's bwrap part, for the zygote: root-owned read-only /tmp (children use their
+    own dir), every capability dropped but ZYGOTE_CAPS, no setpriv/prlimit (per child)."""
+    cut = argv.index("--cap-add")
+    out = list(argv[:cut])
+    i = out.index("--tmpfs")
+    assert out[i - 4] == "--perms" and out[i - 3] == "1777", out[i - 4 : i]
+    out[i - 3] = "0755"
+    out += ["--cap-drop", "ALL"]
+    for cap in ZYGOTE_CAPS:
+        out += ["--cap-add", cap]
+    return out + ["--", *_kernel_part(argv)]
+
+
+def _kernel_part(argv: list[str]) -> list[str]:
+    """The command after sandbox_argv's setpriv/prlimit wrappers."""
+    i = argv.index("--", argv.index("--cap-add"))  # bwrap's --
+    i = argv.index("--", i + 1)  # setpriv's --
+    i = argv.index("--", i + 1)  # prlimit's --
+    return argv[i + 1 :]
+
+
+class UidProcess(PidProcess):
+    """Popen-like handle of a sandboxed forked kernel: signals go to every process of its uid."""
+
+    def __init__(self, pid: int, uid: int):
+        super().__init__(pid)
+        self.uid = uid
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not pids_of_uid(self.uid):
+            self.returncode = 0
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if signum == signal.SIGKILL:
+            kill_uid(self.uid)
+            return
+        for pid in pids_of_uid(self.uid):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+
+class SandboxForkKernelManager(AsyncKernelManager):
+    """A sandboxed kernel forked from a SandboxZygote (ipc transport, files in its own dir).
+
+    ``scratch`` mimics sandbox.Scratch so the pool copies the submission into ``scratch.work``."""
+
+    def __init__(self, *args: Any, zygote: SandboxZygote, limits, seed=None, **kw: Any):
+        import zmq
+
+        from . import sandbox
+
+        super().__init__(*args, **kw)
+        self.zygote = zygote
+        self.limits = limits
+        self.grading_seed = seed
+        uid = sandbox.allocate_uid()
+        d = zygote.new_child_dir(uid)
+        self.scratch = sandbox.Scratch(root=d, work=d / "work", ipc=d / "ipc", uid=uid)
+        self.transport = "ipc"
+        self.ip = str(d / "ipc" / "k")
+        self.connection_file = str(d / "ipc" / "kernel.json")
+        self.context.setsockopt(zmq.MAXMSGSIZE, 16 * sandbox.MiB)
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        os.chown(self.connection_file, self.scratch.uid, self.scratch.uid)
+        os.chmod(self.connection_file, 0o400)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        from . import sandbox
+
+        env = sandbox.sandbox_env(self.grading_seed)
+        env["HOME"] = env["TMPDIR"] = str(self.scratch.work)
+        pid = self.zygote.spawn_sandboxed(
+            kernel_cmd, self.scratch.root, self.scratch.uid, self.limits, env
+        )
+        prov = self.provisioner
+        prov.process = UidProcess(pid, self.scratch.uid)
+        prov.pid = pid
+        prov.pgid = pid
+        prov.cwd = str(self.scratch.work)
+        self._reconcile_connection_info(prov.connection_info)
+
+    async def _async_interrupt_kernel(self) -> None:
+        if not self.has_kernel:
+            return
+        msg = self.session.msg("interrupt_request", content={})
+        self._connect_control_socket()
+        self.session.send(self._control_socket, msg)
+
+    interrupt_kernel = _async_interrupt_kernel
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self.cleanup_scratch()
+
+    cleanup_resources = _async_cleanup_resources
+
+    def cleanup_scratch(self) -> None:
+        if self.scratch is not None:
+            kill_uid(self.scratch.uid)
+            self.scratch.cleanup()
+            self.scratch = None
 
 
 if __name__ == "__main__":
