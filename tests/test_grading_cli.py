@@ -11,8 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading import cli, collect, toy
+from autograder.grading import cli, collect
 from autograder.grading.config import GradingError, lesson_preload
+from tests import toy_course as toy
 
 
 @pytest.fixture()

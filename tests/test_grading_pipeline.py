@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import cli, toy
+from autograder.grading import cli
 from autograder.grading.config import default_db_url
 from autograder.grading.export import read_grades
+from tests import toy_course as toy
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import cli, toy
+from autograder.grading import cli
 from autograder.grading.collect import collect_from, submitted_jobs
 from autograder.grading.config import default_db_url
 from autograder.grading.export import read_grades
 from autograder.grading.parallel import Job, run_parallel, run_serial_inprocess
+from tests import toy_course as toy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
