@@ -3,6 +3,11 @@
     python scripts/make_fixtures.py            # write the fixtures of every available lesson
     python scripts/make_fixtures.py --check    # exit 1 when a committed fixture is out of date
 
+"Out of date" means a difference beyond autograder.tolerance (structure, keys, dtypes, shapes
+and strings exactly; floats within rtol 1e-12 / atol 1e-12): the last bits of the floats depend
+on the CPU (numpy's summation order), so a fixture made on another machine is not stale, and it
+is not rewritten either (no churn in git when the data did not change).
+
 A fixture holds, per exercise: the worked-example cases (Exercise.worked_examples, else
 make_cases with a fixed seed), the reference outputs, the outputs of every misconception variant,
 and the catalogue texts the visible check needs to name them. Students get the fixtures; they
@@ -26,6 +31,7 @@ from autograder.student import lessons  # noqa: E402
 from autograder.student.check import FIXTURES  # noqa: E402
 from autograder.student.serialize import encode, encode_case  # noqa: E402
 from autograder.student.spec import EXERCISES, case_seed  # noqa: E402
+from autograder.tolerance import data_diff  # noqa: E402
 
 FIXTURE_SEED = 20261122
 
@@ -69,9 +75,31 @@ def render(fixture: dict) -> str:
     return json.dumps(fixture, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _rel(path: Path) -> Path:
+    path = path.resolve()
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
+
+
+def fixture_diff(path: Path, text: str) -> list[str]:
+    """Differences between the committed fixture at path and freshly rendered text.
+
+    [] when they agree within autograder.tolerance; ["missing"] / ["not JSON: ..."] otherwise.
+    """
+    if not path.exists():
+        return ["missing"]
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        return [f"not JSON: {err}"]
+    return data_diff(old, json.loads(text))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
+    parser.add_argument(
+        "--fixtures", type=Path, default=FIXTURES, help=f"folder (default: {FIXTURES})"
+    )
     args = parser.parse_args(argv)
     loaded = solutions.load_all()
     stale = []
@@ -80,17 +108,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skip {prefix}: lesson {module} not written yet (PENDING)")
             continue
         text = render(fixture_for(prefix))
-        path = FIXTURES / f"{prefix}.json"
-        old = path.read_text(encoding="utf-8") if path.exists() else None
+        path = args.fixtures / f"{prefix}.json"
+        diff = fixture_diff(path, text)
         if args.check:
-            if old != text:
-                stale.append(path.relative_to(REPO))
+            if diff:
+                stale.append(_rel(path))
+                print(f"{_rel(path)}:\n  " + "\n  ".join(diff), file=sys.stderr)
             continue
-        if old != text:
+        if diff:
             path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(REPO)}")
+            print(f"wrote {_rel(path)}")
         else:
-            print(f"unchanged {path.relative_to(REPO)}")
+            print(f"unchanged {_rel(path)} (equal within tolerance)")
     if stale:
         names = ", ".join(map(str, stale))
         print(f"out of date: {names}; run python scripts/make_fixtures.py", file=sys.stderr)
