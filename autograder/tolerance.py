@@ -27,6 +27,7 @@ last bits differ), tests/test_checks_fixtures.py and the grading tests that comp
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 RTOL = 1e-12
@@ -43,6 +44,15 @@ def _plain(x: Any) -> Any:
     tolist = getattr(x, "tolist", None)
     if tolist is not None and type(x).__module__ == "numpy":
         return tolist()
+    return x
+
+
+def _kind(x: Any) -> Any:
+    """Mappings -> dict, tuples and list subclasses -> list (e.g. nbformat's NotebookNode)."""
+    if isinstance(x, Mapping) and type(x) is not dict:
+        return dict(x)
+    if isinstance(x, (list, tuple)) and type(x) is not list:
+        return list(x)
     return x
 
 
@@ -73,12 +83,8 @@ def data_diff(
 
 
 def _diff(a: Any, b: Any, rtol: float, atol: float, path: str, out: list[str]) -> None:
-    a, b = _plain(a), _plain(b)
+    a, b = _kind(_plain(a)), _kind(_plain(b))
     ta, tb = type(a), type(b)
-    if isinstance(a, tuple):
-        a, ta = list(a), list
-    if isinstance(b, tuple):
-        b, tb = list(b), list
     if ta is not tb:
         out.append(f"{path}: type {ta.__name__} != {tb.__name__} ({a!r:.60} vs {b!r:.60})")
         return

@@ -23,7 +23,8 @@ FIXTURES = REPO / "autograder" / "student" / "fixtures"
 
 
 def _make_fixtures():
-    spec = importlib.util.spec_from_file_location("make_fixtures", REPO / "scripts/make_fixtures.py")
+    script = REPO / "scripts" / "make_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_fixtures", script)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.solutions.load_all()  # registers the exercises, as main() does
@@ -189,3 +190,11 @@ def test_check_exit_codes(make_fixtures, tmp_path, capsys):
     assert make_fixtures.main(["--check", "--fixtures", str(folder)]) == 1
     err = capsys.readouterr().err
     assert "out of date" in err and "l02.json" in err
+
+
+def test_notebook_nodes_and_tuples_compare_as_their_json():
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": {"points": 2.0}})
+    assert data_close([(cell.cell_type, cell.metadata)], [["code", {"nbgrader": {"points": 2.0}}]])
+    assert not data_close(cell.metadata, {"nbgrader": {"points": 2}})
