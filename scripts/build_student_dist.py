@@ -58,8 +58,13 @@ def read_project(root: Path = ROOT) -> dict:
         raise DistError(f"cannot read [project] from {path}: {err}") from None
 
 
-def student_requirements(project: dict) -> list[str]:
-    """The repo's requirement strings for STUDENT_REQUIREMENTS, in that order."""
+def student_requirements(project: dict, root: Path | None = None) -> list[str]:
+    """The repo's requirement strings for STUDENT_REQUIREMENTS, in that order.
+
+    With root given and root/requirements-student.lock present (`make lock` writes it), each is
+    pinned to the locked version (`numpy==2.3.4`; a local label such as torch's `+cpu` dropped,
+    so that the wheel installs on every OS): students get the grader's versions.
+    """
     by_name = {}
     for req in project.get("dependencies", []):
         m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
@@ -68,7 +73,25 @@ def student_requirements(project: dict) -> list[str]:
     missing = [n for n in STUDENT_REQUIREMENTS if n not in by_name]
     if missing:
         raise DistError(f"pyproject.toml [project].dependencies lacks {', '.join(missing)}")
+    lock = locked_versions(root) if root is not None else {}
+    if lock:
+        absent = [n for n in STUDENT_REQUIREMENTS if n not in lock]
+        if absent:
+            raise DistError(f"{STUDENT_LOCK} lacks {', '.join(absent)}: run `make lock`")
+        return [f"{n}=={lock[n].split('+')[0]}" for n in STUDENT_REQUIREMENTS]
     return [by_name[n] for n in STUDENT_REQUIREMENTS]
+
+
+STUDENT_LOCK = "requirements-student.lock"
+
+
+def locked_versions(root: Path) -> dict[str, str]:
+    """{canonical name: version} pinned in root/requirements-student.lock ({} if absent)."""
+    path = root / STUDENT_LOCK
+    if not path.exists():
+        return {}
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", path.read_text(), re.M)
+    return {canonical(n): v for n, v in pins}
 
 
 def student_files(root: Path = ROOT) -> list[Path]:
@@ -163,7 +186,7 @@ def staged_pyproject(project: dict, requirements: list[str], packages: list[str]
 def stage(root: Path, dest: Path) -> tuple[dict, list[str]]:
     """Copy the shipped files into dest and write its pyproject.toml; returns (project, files)."""
     project = read_project(root)
-    requirements = student_requirements(project)
+    requirements = student_requirements(project, root)
     files = student_files(root)
     packages = []
     for rel in files:
@@ -251,9 +274,14 @@ source backprop-env/bin/activate            # Windows: backprop-env\\Scripts\\ac
 pip install {wheel_name}
 ```
 
-This also installs numpy, torch, matplotlib, tqdm, JupyterLab and nbgrader. On Linux without a
-GPU, `pip install {wheel_name} --extra-index-url https://download.pytorch.org/whl/cpu` gets
-the much smaller CPU build of torch.
+This also installs numpy, torch, matplotlib, tqdm, JupyterLab and nbgrader, at the versions the
+course grades with. On Linux (x86_64), install the exact environment of the graders instead,
+every file checked against its hash, with the small CPU build of torch:
+
+```bash
+pip install --require-hashes -r {STUDENT_LOCK} --extra-index-url https://download.pytorch.org/whl/cpu
+pip install --no-deps {wheel_name}
+```
 
 ## Work
 
@@ -310,6 +338,8 @@ def build_zip(wheel: Path, out_dir: Path, root: Path = ROOT) -> Path:
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(f"{top}/STUDENT_README.md", student_readme(version, wheel.name, lessons))
         zf.write(wheel, f"{top}/{wheel.name}")
+        if (root / STUDENT_LOCK).exists():
+            zf.write(root / STUDENT_LOCK, f"{top}/{STUDENT_LOCK}")
         for rel in files:
             zf.write(root / rel, f"{top}/{Path(*rel.parts[1:]).as_posix()}")
     return target
@@ -320,7 +350,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output dir (dist/)")
     parser.add_argument("--zip", action="store_true", help="also write release-<version>.zip")
     parser.add_argument("--root", type=Path, default=ROOT, help="course repo (default: this one)")
+    parser.add_argument(
+        "--print-requirements",
+        action="store_true",
+        help="print the students' requirements (pyproject.toml specifiers; `make lock` input)",
+    )
     args = parser.parse_args(argv)
+    if args.print_requirements:
+        try:
+            print(*student_requirements(read_project(args.root)), sep="\n")
+        except DistError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return 0
     try:
         wheel = build_wheel(args.out, root=args.root)
         print(f"wrote {wheel}")

@@ -57,3 +57,55 @@ def test_environment_installs_the_project_itself():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pips = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     assert "-e ." in [p.strip() for p in pips]
+
+
+# ------------------------------------------------------------------------------ the lock
+def _lockfile():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lockfile", ROOT / "scripts" / "lockfile.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_venv_is_exactly_the_lock():
+    """`make setup` installed requirements.lock, nothing more, nothing less (pip freeze --all)."""
+    import sys
+
+    lockfile = _lockfile()
+    assert sys.prefix != sys.base_prefix, "tests run in the project's venv (make test)"
+    assert lockfile.differences(sys.executable) == []
+
+
+def test_lock_satisfies_pyproject_and_pins_hashes():
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    lock = _lockfile().locked(ROOT / "requirements.lock")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        r = Requirement(req)
+        name = parse(req)[0]
+        assert name in lock, f"{name} is not in requirements.lock: run make lock"
+        assert r.specifier.contains(Version(lock[name]), prereleases=True), (
+            f"requirements.lock has {name}=={lock[name]}, pyproject.toml wants {req}: make lock"
+        )
+    text = (ROOT / "requirements.lock").read_text()
+    blocks = [b for b in re.split(r"\n(?=\S)", text) if re.match(r"[A-Za-z0-9]", b)]
+    assert len(blocks) == len(lock)
+    assert all("--hash=sha256:" in b for b in blocks), "every pin carries its hashes"
+
+
+def test_lock_is_the_cpu_build_of_torch():
+    lock = _lockfile().locked(ROOT / "requirements.lock")
+    assert lock["torch"] == "2.13.0+cpu"
+    assert not [n for n in lock if n.startswith(("nvidia-", "triton"))], "a CUDA torch crept in"
+
+
+def test_student_lock_is_a_subset_of_the_lock():
+    lockfile = _lockfile()
+    lock = lockfile.locked(ROOT / "requirements.lock")
+    student = lockfile.locked(ROOT / "requirements-student.lock")
+    assert {"numpy", "torch", "nbgrader", "jupyterlab"} <= set(student)
+    assert {n: lock.get(n) for n in student} == student

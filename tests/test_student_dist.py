@@ -118,11 +118,19 @@ def test_wheel_requirements_are_the_repos(dist):
         m = re.fullmatch(r"([A-Za-z0-9._-]+)\s*(.*)", req.strip())
         return m.group(1).lower(), ",".join(sorted(s.strip() for s in m.group(2).split(",") if s))
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    repo = dict(norm(r) for r in project["dependencies"])
     got = dict(norm(r) for r in requires)
     assert sorted(got) == sorted(["numpy", "torch", "matplotlib", "tqdm", "jupyterlab", "nbgrader"])
-    assert got == {n: repo[n] for n in got}
+    # pinned to the grader's locked versions (requirements-student.lock; torch without "+cpu")
+    lock = dict(re.findall(r"^([a-z0-9._-]+)==(\S+)", (ROOT / "requirements-student.lock")
+                           .read_text(), re.M))  # fmt: skip
+    assert got == {n: f"=={lock[n].split('+')[0]}" for n in got}
+    # ... which satisfy the repository's own specifiers
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for req in map(Requirement, project["dependencies"]):
+        if req.name in got:
+            assert req.specifier.contains(lock[req.name]), (req, lock[req.name])
     assert "Name: backprop-checks" in meta
 
 
@@ -137,7 +145,9 @@ def test_release_zip(dist):
         assert "STUDENT_README.md" in rel and wheel.name in rel
         notebooks = [n for n in rel if n.endswith(".ipynb")]
         assert notebooks == [f"{lesson}/{lesson}.ipynb" for lesson in LESSONS]
-        assert set(rel) == {"STUDENT_README.md", wheel.name, *notebooks}
+        lock = "requirements-student.lock"
+        assert set(rel) == {"STUDENT_README.md", lock, wheel.name, *notebooks}
+        assert zf.read(f"{top}/{lock}") == (ROOT / lock).read_bytes()
         for nb in notebooks:
             text = zf.read(f"{top}/{nb}").decode()
             assert "### BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text, nb
