@@ -11,6 +11,8 @@ autograde: SandboxedExecute runs the kernel under bubblewrap (no network, no vie
            on fresh inputs, checked in this (trusted) process against the reference;
            IntegrityReport records every flag raised on the way.
 feedback:  HideHiddenTests + RedactHiddenOutputs keep hidden tests out of the students' HTML.
+HTML:      MathToMathML renders the math of feedback and formgrader pages to MathML on the server
+           and our base/mathjax.html.j2 replaces nbconvert's CDN MathJax: no network needed.
 
 The grading seed (which fresh inputs each exercise gets) defaults to the environment variable
 BACKPROP_GRADING_SEED, else 0; set it to a secret of the course for real grading.
@@ -30,6 +32,7 @@ from nbgrader.preprocessors import (
 from autograder.grading.canonical import CanonicalizeSubmission
 from autograder.grading.feedback import FEEDBACK_PREPROCESSORS
 from autograder.grading.integrity import IntegrityReport
+from autograder.grading.mathml import HTML_TEMPLATES, NBGRADER_TEMPLATES, MathToMathML
 from autograder.grading.sandbox import SandboxedExecute
 from autograder.grading.trusted import TrustedScores
 
@@ -62,3 +65,7 @@ c.SandboxedExecute.notebook_timeout = 600.0  # seconds per notebook
 # Feedback never shows hidden tests (stock nbgrader leaks them: upstream #917).
 c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
 c.HideHiddenTests.enforce_metadata = False
+
+# Math without network (feedback HTML and the formgrader: both use nbconvert's HTMLExporter).
+c.HTMLExporter.preprocessors = [MathToMathML]
+c.HTMLExporter.extra_template_basedirs = [str(HTML_TEMPLATES), str(NBGRADER_TEMPLATES)]
