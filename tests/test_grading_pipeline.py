@@ -116,6 +116,24 @@ def test_feedback_never_shows_hidden_tests(graded):
     assert "SNOOP" in dave and "[hidden test code]" in dave
 
 
+def test_feedback_math_is_mathml_and_loads_nothing(graded):
+    """Math is MathML in the page (no MathJax, no CDN): it renders offline and in JupyterLab's
+    script-less HTML viewer. tests/browser/test_browser_feedback_offline.py looks at it."""
+    root, _ = graded
+    pages = sorted((root / "feedback").glob("*/*/*.html"))
+    assert pages
+    for page in pages:
+        raw = page.read_text()
+        assert raw.count("<math ") >= 3, page  # two inline formulas and one display
+        assert f'alttext="{html.escape(toy.MATH_INLINE)}"' in raw
+        assert 'display="block"' in raw
+        assert not re.findall(r"<script[^>]+src=", raw), "the page loads no script"
+        assert "cdnjs" not in raw and "latest.js?config" not in raw
+        visible = _visible_text(page)
+        assert "$" + toy.MATH_INLINE not in visible and "$$" not in visible
+        assert "price = '$5 and $6'" in visible  # a code span is not math
+
+
 def test_stock_feedback_leaks_hidden_tests(graded, tmp_path):
     """Control: without our preprocessors nbgrader's feedback contains the hidden tests."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor

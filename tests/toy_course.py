@@ -16,6 +16,14 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 TOY_LESSONS = ("toy_a", "toy_b")
 HIDDEN_MARK = "SECRET_HIDDEN_TEST_7f3a"
+# Math in the intro cell (inline, display, and a code span that is not math): the feedback must
+# render it without network (tests/test_grading_pipeline.py, tests/browser/).
+MATH_INLINE = r"z = \mathbf w\cdot\mathbf x + b"
+MATH_DISPLAY = r"\frac{\partial L}{\partial z} = 2\,(a - y)\,\mathbb 1[z > 0]"
+MATH_MARKDOWN = (
+    f"A neuron computes ${MATH_INLINE}$, then $a = \\max(0, z)$:\n\n$${MATH_DISPLAY}$$\n\n"
+    "In code a dollar stays a dollar: `price = '$5 and $6'`."
+)
 
 # lesson -> list of (grade_id, solution source, visible test, hidden test, points)
 _EXERCISES = {
@@ -71,7 +79,9 @@ def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
 
 def source_notebook(lesson: str) -> nbformat.NotebookNode:
     cells = [
-        new_markdown_cell(f"# {lesson}", metadata=_meta(f"{lesson}_intro", locked=True)),
+        new_markdown_cell(
+            f"# {lesson}\n\n{MATH_MARKDOWN}", metadata=_meta(f"{lesson}_intro", locked=True)
+        ),
         new_code_cell("import numpy as np", metadata=_meta(f"{lesson}_setup", locked=True)),
     ]
     for gid, sol, visible, hidden, pts in _EXERCISES[lesson]:
