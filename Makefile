@@ -76,11 +76,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: setup lint
-	$(BIN)/python -m pytest -q -n $(WORKERS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadscope
 
 # The edit loop: lint + the unit tests that start no kernel, server or browser (marker `slow`).
 check: $(STAMP) lint
-	$(BIN)/python -m pytest -q -n $(WORKERS) -m "not slow"
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadscope -m "not slow"
 
 clean:
 	rm -rf out demo bench artifacts dist .pytest_cache .ruff_cache

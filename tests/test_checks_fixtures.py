@@ -28,6 +28,7 @@ LOADED_EXERCISES = sorted(
 )
 
 
+@pytest.mark.slow  # regenerates every lesson's fixture in a subprocess
 def test_fixtures_are_up_to_date():
     res = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "make_fixtures.py"), "--check"],

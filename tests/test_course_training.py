@@ -142,6 +142,7 @@ def test_sse(P):
 test_sse.__test__ = False  # a helper, not a test
 
 
+@pytest.mark.slow  # trains to convergence (seconds)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sinx_fit_full_batch(seed):
     """The book's run (n = 25 on [-10, 10], eta = 0.005, weights in +-0.01, per-point SGD,
@@ -170,6 +171,7 @@ def test_sinx_fit_full_batch(seed):
     assert history[-1] < history[0] / 100
 
 
+@pytest.mark.slow  # trains to convergence (seconds)
 def test_sinx_fit_per_point_sgd():
     """train_sgd as in the book (per-point steps, reshuffled each epoch) on the same [-pi, pi]
     problem, lr 0.1, 3000 epochs (~2 s; 75000 single-point steps). Over seeds 0..9 the test SSE
