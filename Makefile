@@ -56,7 +56,7 @@ system:
 	@scripts/system-deps.sh
 
 demo: setup
-	$(BIN)/python -m autograder.grading.demo
+	$(BIN)/python -m autograder.grading.cli.demo
 
 bench: setup
 	$(BIN)/python scripts/bench.py

@@ -29,12 +29,16 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from autograder.grading.canonical import CanonicalizeSubmission
-from autograder.grading.feedback import FEEDBACK_PREPROCESSORS
+from autograder.grading.execution.sandboxed_execute import SandboxedExecute
 from autograder.grading.integrity import IntegrityReport
-from autograder.grading.mathml import HTML_TEMPLATES, NBGRADER_TEMPLATES, MathToMathML
-from autograder.grading.sandbox import SandboxedExecute
-from autograder.grading.trusted import TrustedScores
+from autograder.grading.reporting.feedback import FEEDBACK_PREPROCESSORS
+from autograder.grading.reporting.math_to_mathml import (
+    HTML_TEMPLATES,
+    NBGRADER_TEMPLATES,
+    MathToMathML,
+)
+from autograder.grading.scoring.canonicalize import CanonicalizeSubmission
+from autograder.grading.scoring.trusted_scores import TrustedScores
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 

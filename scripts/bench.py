@@ -104,7 +104,7 @@ def run_ours(course: Path, lessons: list[str], workers: int | None) -> float:
 
 
 def scores(course: Path) -> dict:
-    from autograder.grading.export import read_grades
+    from autograder.grading.reporting.export import read_grades
 
     g = read_grades(default_db_url(course), course_dir=course)
     out = {}

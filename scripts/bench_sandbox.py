@@ -28,11 +28,11 @@ import nbformat  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 from nbgrader.preprocessors import Execute  # noqa: E402
 
-from autograder.grading.sandbox import (  # noqa: E402
-    SandboxedExecute,
+from autograder.grading.execution.sandbox import (  # noqa: E402
     SandboxedKernelManager,
     sandbox_env,
 )
+from autograder.grading.execution.sandboxed_execute import SandboxedExecute  # noqa: E402
 
 
 async def _start(cls, cwd: str) -> float:

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.grading import misconceptions, solutions
+from autograder.grading import solutions
+from autograder.grading.scoring import misconceptions
 from autograder.student import lessons
 from autograder.student.compare import GENERIC_IDS, compare
 from autograder.student.spec import EXERCISES, get_exercise

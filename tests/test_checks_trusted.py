@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbgrader.utils import determine_grade
 
-from autograder.grading.trusted import GradingSeedEnv, TrustedScores
+from autograder.grading.scoring.trusted_scores import TrustedScores
 from autograder.student.record import MIME, make_bundle
 from tests.test_checks_check_record import (
     neuron_backward,
@@ -226,13 +226,15 @@ def test_seed_comes_from_the_environment_by_default(monkeypatch):
     assert TrustedScores().grading_seed == 0
 
 
-def test_grading_seed_env_follows_trusted_scores_config(monkeypatch):
+@pytest.mark.parametrize("section", ["TrustedScores", "SandboxedExecute"])
+def test_kernel_and_scorer_agree_on_the_configured_seed(monkeypatch, section):
+    """One seed setting, on either class, reaches both the kernel's env and TrustedScores."""
     from traitlets.config import Config
+
+    from autograder.grading.execution.sandboxed_execute import SandboxedExecute
 
     monkeypatch.setenv("BACKPROP_GRADING_SEED", "1")
     cfg = Config()
-    cfg.TrustedScores.grading_seed = 99
-    GradingSeedEnv(config=cfg).preprocess(new_notebook(), {})
-    import os
-
-    assert os.environ["BACKPROP_GRADING_SEED"] == "99"
+    cfg[section].grading_seed = 99 if section == "TrustedScores" else "99"
+    assert TrustedScores(config=cfg).grading_seed == 99
+    assert SandboxedExecute(config=cfg).seed() == "99"

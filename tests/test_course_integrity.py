@@ -35,7 +35,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading import misconceptions, solutions
+from autograder.grading import solutions
+from autograder.grading.scoring import misconceptions
 from autograder.tolerance import data_close
 from tests import wrong_answers
 
@@ -165,7 +166,7 @@ def build_config(root: Path):
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    from autograder.grading.trusted import TrustedScores
+    from autograder.grading.scoring.trusted_scores import TrustedScores
 
     cfg = Config()
     cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config())

@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading import cli, collect
+from autograder.grading.cli import app as cli
+from autograder.grading.cli import collect
 from autograder.grading.config import GradingError, lesson_preload
 from tests import toy_course as toy
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import cli
+from autograder.grading.cli import app as cli
 from autograder.grading.config import default_db_url
-from autograder.grading.export import read_grades
+from autograder.grading.reporting.export import read_grades
 from autograder.tolerance import assert_data_close
 from tests import toy_course as toy
 
@@ -60,8 +60,8 @@ def test_parallel_grades_equal_expected_and_serial(graded, tmp_path):
         assert par[("total", student, lesson)] == score, (student, lesson)
 
     # Serial reference: same course, stock Execute, one process, jobs one after another.
-    from autograder.grading.collect import collect_from, submitted_jobs
-    from autograder.grading.parallel import Job, run_serial_inprocess
+    from autograder.grading.cli.collect import collect_from, submitted_jobs
+    from autograder.grading.execution.workers import Job, run_serial_inprocess
 
     ref = tmp_path / "serial"
     shutil.copytree(root / "source", ref / "source")

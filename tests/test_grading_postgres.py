@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import cli
-from autograder.grading.collect import collect_from, submitted_jobs
+from autograder.grading.cli import app as cli
+from autograder.grading.cli.collect import collect_from, submitted_jobs
 from autograder.grading.config import default_db_url
-from autograder.grading.export import read_grades
-from autograder.grading.parallel import Job, run_parallel, run_serial_inprocess
+from autograder.grading.execution.workers import Job, run_parallel, run_serial_inprocess
+from autograder.grading.reporting.export import read_grades
 from autograder.tolerance import assert_data_close
 from tests import toy_course as toy
 

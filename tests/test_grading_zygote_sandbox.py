@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import sandbox
+from autograder.grading.execution import sandbox
 from autograder.tolerance import assert_data_close
 
 pytestmark = [
@@ -40,7 +40,7 @@ def _run(coro):
 
 
 async def _start(zygote):
-    from autograder.grading.zygote import SandboxForkKernelManager
+    from autograder.grading.execution.zygote import SandboxForkKernelManager
 
     km = SandboxForkKernelManager(kernel_name="python3", zygote=zygote, limits=LIMITS)
     await km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -67,7 +67,7 @@ async def _exec(kc, code: str, timeout: float = 60) -> str:
 
 @pytest.fixture(scope="module")
 def kernels():
-    from autograder.grading.zygote import SandboxZygote
+    from autograder.grading.execution.zygote import SandboxZygote
 
     z = SandboxZygote(("numpy",))
     a = _run(_start(z))
@@ -187,7 +187,7 @@ def test_child_has_no_network(kernels):
 
 
 def test_fork_bomb_is_stopped_by_nproc_and_cleaned_up(kernels):
-    from autograder.grading.zygote import pids_of_uid
+    from autograder.grading.execution.zygote import pids_of_uid
 
     z, _, _ = kernels
     km, kc = _run(_start(z))
@@ -227,9 +227,9 @@ def _bench():
 def test_pool_grades_like_sandboxed_execute(tmp_path, monkeypatch):
     """Same lesson, same students: SandboxedExecute (one bwrap per kernel, in process) and the
     pool's forked sandboxed kernels give identical cell scores and totals."""
-    from autograder.grading import parallel
-    from autograder.grading import pool as kpool
     from autograder.grading.config import default_db_url
+    from autograder.grading.execution import pool as kpool
+    from autograder.grading.execution import workers as parallel
 
     monkeypatch.setenv("BACKPROP_SANDBOX_FORK", "1")
     bench = _bench()

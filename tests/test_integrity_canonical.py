@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading.canonical import canonicalize, release_view
 from autograder.grading.integrity import scan_shortcuts
+from autograder.grading.scoring.canonicalize import canonicalize, release_view
 
 sys.path.insert(0, str(Path(__file__).parent / "attacks"))
 import harness as H  # noqa: E402

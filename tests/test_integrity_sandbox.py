@@ -16,12 +16,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "attacks"))
 import harness as H  # noqa: E402
 
-from autograder.grading.sandbox import (  # noqa: E402
-    SandboxedExecute,
+from autograder.grading.execution.sandbox import (  # noqa: E402
     make_scratch,
     sandbox_argv,
     sandbox_env,
 )
+from autograder.grading.execution.sandboxed_execute import SandboxedExecute  # noqa: E402
 
 pytestmark = pytest.mark.slow
 REPO = H.REPO
@@ -322,7 +322,7 @@ def test_sandbox_argv_unprivileged_grader_uses_a_user_namespace(tmp_path, monkey
 
 
 def test_missing_bwrap_stops_grading_loudly(monkeypatch, tmp_path):
-    import autograder.grading.sandbox as sb
+    import autograder.grading.execution.sandbox as sb
 
     monkeypatch.setattr(sb, "BWRAP", str(tmp_path / "no-bwrap"))
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])

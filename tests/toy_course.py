@@ -8,7 +8,6 @@ malformed notebook) and returns the hidden-test lines (for the feedback leak tes
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -175,7 +174,3 @@ def make_toy_course(root: Path, students: dict[str, str] | None = None) -> dict:
         "submissions": subs,
         "expected": expected,
     }
-
-
-def dump(nb) -> str:
-    return json.dumps(nb)

@@ -17,9 +17,10 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from autograder.student.contract import CODE_STUB, COURSE_ID, seed_from_env
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPO_CONFIG = REPO_ROOT / "nbgrader_config.py"
-COURSE_ID = "backprop"
 LESSONS = (
     "01_single_neuron",
     "02_dense_layer",
@@ -104,7 +105,7 @@ def overrides(course_dir: Path, db_url: str | None = None) -> Config:
     c.Exchange.path_includes_course = True
     # The source notebook's kernelspec is forced onto submissions: pin the kernel we ship.
     c.Execute.kernel_name = "python3"
-    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
     return c
 
 
@@ -205,3 +206,16 @@ def resolve_lessons(course_dir: Path, requested: list[str] | None) -> list[str]:
             f"unknown lesson {', '.join(unknown)!s} (available: {', '.join(available)})"
         )
     return list(dict.fromkeys(requested))
+
+
+def grading_seed_from(config: Config) -> int:
+    """The one grading seed of a run: ``c.TrustedScores.grading_seed`` when configured, else
+    ``c.SandboxedExecute.grading_seed``, else env ``BACKPROP_GRADING_SEED``, else 0.
+
+    The kernel (which draws the fresh inputs) and TrustedScores (which regenerates them) must
+    agree, so both ask this function."""
+    for section in ("TrustedScores", "SandboxedExecute"):
+        value = config.get(section, {}).get("grading_seed")
+        if value not in (None, ""):
+            return int(value)
+    return seed_from_env()

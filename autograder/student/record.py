@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from autograder.student.contract import RECORD_FORMAT as FORMAT
+from autograder.student.contract import RECORD_MIME as MIME
+from autograder.student.contract import seed_from_env as grading_seed
 from autograder.student.run import bind, run_cases
 from autograder.student.spec import get_exercise
-
-MIME = "application/vnd.backprop.record+json"
-FORMAT = 1
-SEED_ENV = "BACKPROP_GRADING_SEED"
-
-
-def grading_seed() -> int:
-    """int(env BACKPROP_GRADING_SEED), 0 when unset or not an integer."""
-    try:
-        return int(os.environ.get(SEED_ENV, "0"))
-    except ValueError:
-        return 0
 
 
 def make_bundle(ex_id: str, *fns: Any, seed: int | None = None) -> dict[str, Any]:

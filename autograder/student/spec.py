@@ -41,7 +41,7 @@ Student side, `autograder/student/lessons/lNN_<name>.py` (numpy only, NEVER impo
 Grader side, `autograder/grading/solutions/lNN_<name>.py` (imports course/)::
 
     from autograder.grading.solutions import expected, variant
-    from autograder.grading.misconceptions import define   # only for lesson-specific entries
+    from autograder.grading.scoring.misconceptions import define  # lesson-specific entries
     from course import layers
 
     @expected("l01_neuron_forward")

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading import misconceptions
+from autograder.grading.scoring import misconceptions
 from autograder.student.compare import GENERIC_IDS
 from autograder.student.spec import Exercise
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.grading.misconceptions import define
+from autograder.grading.scoring.misconceptions import define
 from autograder.grading.solutions import expected, variant
 from course import activations, seed_nets
 

@@ -324,7 +324,7 @@ class SandboxZygote(Zygote):
     child's private dir there."""
 
     def __init__(self, preload: tuple[str, ...] = (), seed: str | None = None):
-        from . import sandbox
+        from autograder.grading.execution import sandbox
 
         if os.geteuid() != 0:
             raise RuntimeError("the sandboxed zygote needs a root grader (it drops to a uid)")
@@ -337,14 +337,20 @@ class SandboxZygote(Zygote):
         shutil.copyfile(__file__, script)
         os.chmod(script, 0o444)
         env = sandbox.sandbox_env(seed)
-        argv = sandbox.sandbox_argv(
+        # The template stays root inside (children drop to their uid), keeps only ZYGOTE_CAPS,
+        # sees a root-owned read-only /tmp (children use their own dir) and has no rlimits
+        # (each child sets its own).
+        cmd = sandbox.sandbox_command(
             [sys.executable, str(script), *preload],
             home,
             ipc_dir=self.pool_dir,
             uid=0,
             env=env,
+            tmp_mode="0755",
         )
-        argv = _as_zygote_argv(argv)
+        cmd.caps = ["--cap-drop", "ALL"] + [a for cap in ZYGOTE_CAPS for a in ("--cap-add", cap)]
+        cmd.drop, cmd.rlimits = [], []
+        argv = cmd.argv()
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -404,28 +410,6 @@ class SandboxZygote(Zygote):
         shutil.rmtree(self.pool_dir, ignore_errors=True)
 
 
-def _as_zygote_argv(argv: list[str]) -> list[str]:
-    """sandbox_argv's bwrap part, for the zygote: root-owned read-only /tmp (children use their
-    own dir), every capability dropped but ZYGOTE_CAPS, no setpriv/prlimit (per child)."""
-    cut = argv.index("--cap-add")
-    out = list(argv[:cut])
-    i = out.index("--tmpfs")
-    assert out[i - 4] == "--perms" and out[i - 3] == "1777", out[i - 4 : i]
-    out[i - 3] = "0755"
-    out += ["--cap-drop", "ALL"]
-    for cap in ZYGOTE_CAPS:
-        out += ["--cap-add", cap]
-    return out + ["--", *_kernel_part(argv)]
-
-
-def _kernel_part(argv: list[str]) -> list[str]:
-    """The command after sandbox_argv's setpriv/prlimit wrappers."""
-    i = argv.index("--", argv.index("--cap-add"))  # bwrap's --
-    i = argv.index("--", i + 1)  # setpriv's --
-    i = argv.index("--", i + 1)  # prlimit's --
-    return argv[i + 1 :]
-
-
 class UidProcess(PidProcess):
     """Popen-like handle of a sandboxed forked kernel: signals go to every process of its uid."""
 
@@ -457,7 +441,7 @@ class SandboxForkKernelManager(AsyncKernelManager):
     def __init__(self, *args: Any, zygote: SandboxZygote, limits, seed=None, **kw: Any):
         import zmq
 
-        from . import sandbox
+        from autograder.grading.execution import sandbox
 
         super().__init__(*args, **kw)
         self.zygote = zygote
@@ -477,7 +461,7 @@ class SandboxForkKernelManager(AsyncKernelManager):
         os.chmod(self.connection_file, 0o400)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-        from . import sandbox
+        from autograder.grading.execution import sandbox
 
         env = sandbox.sandbox_env(self.grading_seed)
         env["HOME"] = env["TMPDIR"] = str(self.scratch.work)

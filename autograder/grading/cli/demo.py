@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import REPO_ROOT, GradingError, ensure_venv_on_path, source_lessons
+from autograder.grading.config import REPO_ROOT, GradingError, ensure_venv_on_path, source_lessons
 
 EXAMPLES = REPO_ROOT / "examples" / "submissions"
 OUT = REPO_ROOT / "out" / "demo"
@@ -26,9 +26,14 @@ def run_demo(
     lessons: list[str] | None = None,
     students: list[str] | None = None,
 ) -> dict:
-    from . import cli
-    from .export import read_grades
-    from .report import lesson_means, misconception_label, scan_autograded, top_misconceptions
+    from autograder.grading.cli import app as cli
+    from autograder.grading.reporting.class_report import (
+        lesson_means,
+        misconception_label,
+        scan_autograded,
+        top_misconceptions,
+    )
+    from autograder.grading.reporting.export import read_grades
 
     if not submissions.is_dir():
         raise GradingError(
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     ensure_venv_on_path()
-    from .cli import quiet_libraries
+    from autograder.grading.logs import quiet_libraries
 
     quiet_libraries()
     try:

@@ -16,9 +16,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .export import Grades
-
-VERDICT_MIME = "application/vnd.backprop.verdict+json"
+from autograder.grading.reporting.export import Grades
+from autograder.student.contract import VERDICT_MIME
 
 
 @dataclass
@@ -37,10 +36,10 @@ _DIAG_HEAD = re.compile(r"^(l\d\d_\w+) \(\u00a7")
 
 def _catalogue() -> dict:
     try:
-        from . import misconceptions as cat
+        from autograder.grading.scoring import misconceptions as cat
 
         try:  # the lessons' solution modules define() their entries on import
-            from . import solutions  # noqa: F401
+            from autograder.grading import solutions  # noqa: F401
         except Exception:  # noqa: BLE001
             pass
         return dict(getattr(cat, "CATALOGUE", {}) or {})

@@ -15,7 +15,7 @@ Sandbox: the pool asks an instance of the configured Execute class for its kerne
 (`create_kernel_manager()`), so SandboxedExecute's SandboxedKernelManager launches the pooled
 kernels through bwrap exactly as it launches its own. A sandboxed kernel starts with an empty
 scratch dir (`km.scratch`, from sandbox.make_scratch); at hand-over the submission's files are
-copied into `km.scratch.work` for `km.scratch.uid` (sandbox._copy_submission) - the same copy
+copied into `km.scratch.work` for `km.scratch.uid` (sandbox.copy_submission) - the same copy
 the sandbox makes when it starts a kernel itself. A stock kernel is `chdir`ed into the
 submission's folder instead (the cwd stock nbgrader uses).
 """
@@ -61,7 +61,7 @@ class KernelPool:
         self.sandbox_zygote = None
         self._handed: list = []
         if fork_preload is not None and fork and self._stock_kernels():
-            from .zygote import Zygote
+            from autograder.grading.execution.zygote import Zygote
 
             self.zygote = Zygote(tuple(fork_preload))
         elif (
@@ -70,7 +70,7 @@ class KernelPool:
             and os.environ.get("BACKPROP_SANDBOX_FORK", "1") != "0"
             and self._sandboxed_kernels()
         ):
-            from .zygote import SandboxZygote
+            from autograder.grading.execution.zygote import SandboxZygote
 
             try:
                 probe = self.execute_cls(config=self.config)
@@ -106,14 +106,14 @@ class KernelPool:
         if not probe.kernel_name:
             probe.kernel_name = "python3"
         if self.zygote is not None:
-            from .zygote import ForkKernelManager
+            from autograder.grading.execution.zygote import ForkKernelManager
 
             km = ForkKernelManager(kernel_name=probe.kernel_name, config=self.config)
             km.zygote = self.zygote
             km.log_path = str(Path(workdir).parent / f"{Path(workdir).name}.log")
         elif self.sandbox_zygote is not None:
-            from .sandbox import Limits
-            from .zygote import SandboxForkKernelManager
+            from autograder.grading.execution.sandbox import Limits
+            from autograder.grading.execution.zygote import SandboxForkKernelManager
 
             limits = Limits(
                 cpu_seconds=probe.cpu_seconds,
@@ -159,7 +159,7 @@ class KernelPool:
 
     def _sandboxed_kernels(self) -> bool:
         """True when the configured Execute is (a subclass of) SandboxedExecute."""
-        from .sandbox import SandboxedExecute
+        from autograder.grading.execution.sandboxed_execute import SandboxedExecute
 
         return issubclass(self.execute_cls, SandboxedExecute)
 
@@ -235,9 +235,9 @@ class _PooledMixin:
             if scratch is not None:
                 # Sandboxed kernel: its cwd (/home/student) is the scratch copy, made empty at
                 # start; give it the submission's files now, as the sandbox would have.
-                from . import sandbox
+                from autograder.grading.execution import sandbox
 
-                sandbox._copy_submission(Path(path), Path(scratch.work), scratch.uid)
+                sandbox.copy_submission(Path(path), Path(scratch.work), scratch.uid)
             else:
                 code = f"__import__('os').chdir({os.path.abspath(path)!r})"
                 msg_id = kc.execute(code, silent=True, store_history=False)

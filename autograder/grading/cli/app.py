@@ -9,14 +9,12 @@ hidden tests, a CSV export and a class report.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
-from .config import (
+from autograder.grading.config import (
     COURSE_ID,
     REPO_ROOT,
     GradingError,
@@ -26,6 +24,7 @@ from .config import (
     normalize_db_url,
     resolve_lessons,
 )
+from autograder.grading.logs import quiet_libraries
 
 EPILOG = """\
 examples:
@@ -157,7 +156,7 @@ class Course:
         if self._api is None:
             from nbgrader.apps import NbGraderAPI
 
-            from .feedback import feedback_config
+            from autograder.grading.reporting.feedback import feedback_config
 
             cfg = feedback_config(build_config(self.dir, self.db_url))
             cfg.NbGraderAPI.log_level = "WARN"
@@ -213,7 +212,7 @@ def step_release(course: Course, lessons, exchange=False) -> list[str]:
 
 
 def step_collect(course: Course, lessons, source=None, students=None):
-    from .collect import collect_from, collect_from_exchange
+    from autograder.grading.cli.collect import collect_from, collect_from_exchange
 
     if source is not None:
         rep = collect_from(course.dir, source, lessons, students)
@@ -237,8 +236,8 @@ def _gradebook_lessons(db_url: str) -> set[str]:
 
 
 def step_autograde(course: Course, lessons, students=None, workers=None, pool=True):
-    from .collect import submitted_jobs
-    from .parallel import Job, run_parallel
+    from autograder.grading.cli.collect import submitted_jobs
+    from autograder.grading.execution.workers import Job, run_parallel
 
     known = _gradebook_lessons(course.db_url)
     missing = [x for x in lessons if x not in known]
@@ -267,7 +266,7 @@ def step_autograde(course: Course, lessons, students=None, workers=None, pool=Tr
 
 
 def step_feedback(course: Course, lessons, students=None, workers=None):
-    from .parallel import feedback_parallel
+    from autograder.grading.execution.workers import feedback_parallel
 
     auto = course.dir / "autograded"
     pairs = []
@@ -287,7 +286,7 @@ def step_feedback(course: Course, lessons, students=None, workers=None):
 
 
 def step_export(course: Course, output=None) -> Path:
-    from .export import read_grades, write_csv
+    from autograder.grading.reporting.export import read_grades, write_csv
 
     g = read_grades(course.db_url, course_dir=course.dir)
     if not g.lessons:
@@ -296,8 +295,8 @@ def step_export(course: Course, output=None) -> Path:
 
 
 def step_report(course: Course, output=None, failures=None) -> dict:
-    from .export import read_grades
-    from .report import scan_autograded, write_report
+    from autograder.grading.reporting.class_report import scan_autograded, write_report
+    from autograder.grading.reporting.export import read_grades
 
     g = read_grades(course.db_url, course_dir=course.dir)
     if not g.lessons:
@@ -305,7 +304,7 @@ def step_report(course: Course, output=None, failures=None) -> dict:
     ins = scan_autograded(course.dir, g.lessons)
     paths = write_report(g, ins, output or course.reports, failures)
     try:  # integrity.py's own report (flags of preflight, sandbox, shortcut scan)
-        from .integrity import build_report
+        from autograder.grading.integrity import build_report
 
         build_report(course.dir)
         paths["integrity"] = course.dir / "integrity" / "report.md"
@@ -367,20 +366,6 @@ def run(args) -> int:
         print(f"autograded {ok}/{len(results)} submission(s) in {wall:.1f} s")
         print(f"grades: {csv_path}\nfeedback: {course.dir / 'feedback'}\nreport: {paths['html']}")
     return 0
-
-
-def quiet_libraries() -> None:
-    warnings.filterwarnings("ignore", module="sqlalchemy")
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    # nbconvert: "Your element with mimetype(s) ... is not able to be represented" (record data)
-    warnings.filterwarnings("ignore", message="Your element with mimetype")
-    try:
-        from sqlalchemy.exc import SAWarning
-
-        warnings.filterwarnings("ignore", category=SAWarning)
-    except ImportError:  # pragma: no cover
-        pass
-    logging.getLogger("traitlets").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,6 @@ Config (nbgrader_config.py)::
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from nbformat import NotebookNode
@@ -33,18 +32,14 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Int, default
 
 from autograder.grading import solutions
+from autograder.grading.config import grading_seed_from
 from autograder.student.compare import compare
-from autograder.student.record import FORMAT, MIME, SEED_ENV
+from autograder.student.contract import RECORD_FORMAT as FORMAT
+from autograder.student.contract import RECORD_MIME as MIME
+from autograder.student.contract import SEED_ENV
 from autograder.student.spec import EXERCISES, get_exercise
 
 MAX_BUNDLE_CHARS = 50_000_000
-
-
-def env_seed() -> int:
-    try:
-        return int(os.environ.get(SEED_ENV, "0"))
-    except ValueError:
-        return 0
 
 
 class NoRecord(Exception):
@@ -126,12 +121,12 @@ class TrustedScores(NbGraderPreprocessor):
 
     grading_seed = Int(
         help="Seed of the grading cases; the kernel must get the same value in its environment "
-        f"as {SEED_ENV}. Default: env {SEED_ENV}, else 0."
+        f"as {SEED_ENV}. Default: c.SandboxedExecute.grading_seed, else env {SEED_ENV}, else 0."
     ).tag(config=True)
 
     @default("grading_seed")
     def _default_seed(self) -> int:
-        return env_seed()
+        return grading_seed_from(self.config)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         summary = resources.setdefault("backprop", {}).setdefault("cells", {})
@@ -204,20 +199,3 @@ class TrustedScores(NbGraderPreprocessor):
         }
         cell.metadata["backprop"] = result
         return result
-
-
-class GradingSeedEnv(NbGraderPreprocessor):
-    """Put TrustedScores' seed into this process's environment before Execute starts the kernel
-    (kernels inherit it as BACKPROP_GRADING_SEED). Not needed when the launcher sets the env."""
-
-    grading_seed = Int(help="Default: env BACKPROP_GRADING_SEED, else 0.").tag(config=True)
-
-    @default("grading_seed")
-    def _default_seed(self) -> int:
-        # one setting for both: c.TrustedScores.grading_seed wins when configured
-        trusted = self.config.get("TrustedScores", {})
-        return int(trusted.get("grading_seed", env_seed()))
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        os.environ[SEED_ENV] = str(self.grading_seed)
-        return nb, resources

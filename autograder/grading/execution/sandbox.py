@@ -54,50 +54,27 @@ Integrity events (kernel died, timeouts, truncated output, wall limit) are appen
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import zmq
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer, Unicode
+from traitlets import Integer, Unicode
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from autograder.student.contract import PROTECTED_MODULES, SEED_ENV, seed_from_env
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # autograder/grading/execution/ -> repo
 SANDBOX_HOME = "/home/student"
 BWRAP = shutil.which("bwrap") or "/usr/bin/bwrap"
 SETPRIV = "/usr/bin/setpriv"
 PRLIMIT = "/usr/bin/prlimit"
-RECORD_MIME = "application/vnd.backprop.record+json"
-# Top-level names a submission may not bring into the kernel's cwd (it is first on sys.path).
-SHADOWED = frozenset(
-    {
-        "autograder",
-        "course",
-        "numpy",
-        "torch",
-        "IPython",
-        "ipykernel",
-        "matplotlib",
-        "tqdm",
-        "sitecustomize",
-        "usercustomize",
-        "zmq",
-        "traitlets",
-        "jupyter_client",
-        "scipy",
-    }
-)
 GiB = 1024**3
 MiB = 1024**2
 
@@ -158,7 +135,7 @@ def _python_roots() -> list[str]:
 def sandbox_env(seed: str | int | None = None) -> dict[str, str]:
     """The whole environment of the sandboxed kernel (nothing is inherited)."""
     if seed is None:
-        seed = os.environ.get("BACKPROP_GRADING_SEED", "0")
+        seed = seed_from_env()
     return {
         "PATH": f"{os.path.abspath(sys.prefix)}/bin:/usr/bin:/bin",
         "HOME": SANDBOX_HOME,
@@ -167,7 +144,7 @@ def sandbox_env(seed: str | int | None = None) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "TMPDIR": "/tmp",
         "NBGRADER_EXECUTION": "autograde",
-        "BACKPROP_GRADING_SEED": str(seed),
+        SEED_ENV: str(seed),
         "MPLBACKEND": "Agg",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -191,7 +168,30 @@ def _mkdirs(dest: str, made: set[str]) -> list[str]:
     return args
 
 
-def sandbox_argv(
+@dataclass
+class SandboxCommand:
+    """The launch command in named parts, so a variant (the zygote) changes a part, never slices:
+
+    ``bwrap <namespaces> <mounts> <session> <caps> -- [<drop> --] [<rlimits> --] <kernel>``.
+    """
+
+    namespaces: list[str]
+    mounts: list[str]
+    session: list[str]  # --chdir, --clearenv, --setenv ...
+    caps: list[str]  # bwrap's capability options
+    drop: list[str]  # setpriv to the sandbox uid (empty: stay root inside)
+    rlimits: list[str]  # prlimit (empty: none)
+    kernel: list[str]
+
+    def argv(self) -> list[str]:
+        out = [BWRAP, *self.namespaces, *self.mounts, *self.session, *self.caps, "--"]
+        for wrapper in (self.drop, self.rlimits):
+            if wrapper:
+                out += [*wrapper, "--"]
+        return out + list(self.kernel)
+
+
+def sandbox_command(
     kernel_argv: list[str],
     scratch_dir: str | os.PathLike,
     *,
@@ -200,7 +200,8 @@ def sandbox_argv(
     limits: Limits = DEFAULT_LIMITS,
     env: dict[str, str] | None = None,
     repo_root: str | os.PathLike = REPO_ROOT,
-) -> list[str]:
+    tmp_mode: str = "1777",
+) -> SandboxCommand:
     """The command that runs ``kernel_argv`` inside the sandbox (see the module docstring).
 
     ``scratch_dir`` (read-write, owned by ``uid``) becomes ``/home/student``; ``ipc_dir``
@@ -210,8 +211,7 @@ def sandbox_argv(
     env = sandbox_env() if env is None else env
     repo = Path(repo_root).resolve()
     made: set[str] = set()
-    argv = [
-        BWRAP,
+    namespaces = [
         "--unshare-pid",
         "--unshare-net",
         "--unshare-ipc",
@@ -221,56 +221,37 @@ def sandbox_argv(
         "sandbox",
         "--die-with-parent",
         "--new-session",
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/sbin",
-        "/sbin",
-        "--ro-bind-try",
-        "/etc/ld.so.cache",
-        "/etc/ld.so.cache",
-        "--ro-bind-try",
-        "/etc/localtime",
-        "/etc/localtime",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--perms",
-        "1777",
-        "--size",
-        str(limits.tmp_size),
-        "--tmpfs",
-        "/tmp",
+    ]
+    mounts = [
+        *("--ro-bind", "/usr", "/usr"),
+        *("--symlink", "usr/lib", "/lib"),
+        *("--symlink", "usr/lib64", "/lib64"),
+        *("--symlink", "usr/bin", "/bin"),
+        *("--symlink", "usr/sbin", "/sbin"),
+        *("--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"),
+        *("--ro-bind-try", "/etc/localtime", "/etc/localtime"),
+        *("--proc", "/proc"),
+        *("--dev", "/dev"),
+        *("--perms", tmp_mode, "--size", str(limits.tmp_size), "--tmpfs", "/tmp"),
     ]
     for root in _python_roots():
-        argv += _mkdirs(root, made) + ["--ro-bind", root, root]
+        mounts += _mkdirs(root, made) + ["--ro-bind", root, root]
     # Only the student half of the grading package is visible.
     pkg = repo / "autograder"
-    argv += _mkdirs(str(pkg / "student"), made)
-    argv += ["--ro-bind", str(pkg / "__init__.py"), str(pkg / "__init__.py")]
-    argv += ["--ro-bind", str(pkg / "student"), str(pkg / "student")]
+    mounts += _mkdirs(str(pkg / "student"), made)
+    mounts += ["--ro-bind", str(pkg / "__init__.py"), str(pkg / "__init__.py")]
+    mounts += ["--ro-bind", str(pkg / "student"), str(pkg / "student")]
     ipc = os.path.abspath(ipc_dir)
-    argv += _mkdirs(ipc, made) + ["--bind", ipc, ipc]
-    argv += _mkdirs(SANDBOX_HOME, made) + ["--bind", os.path.abspath(scratch_dir), SANDBOX_HOME]
-    argv += ["--chdir", SANDBOX_HOME, "--clearenv"]
+    mounts += _mkdirs(ipc, made) + ["--bind", ipc, ipc]
+    mounts += _mkdirs(SANDBOX_HOME, made) + ["--bind", os.path.abspath(scratch_dir), SANDBOX_HOME]
+    session = ["--chdir", SANDBOX_HOME, "--clearenv"]
     for k, v in env.items():
-        argv += ["--setenv", k, v]
+        session += ["--setenv", k, v]
     if os.geteuid() == 0:
         # Root inside keeps only what setpriv needs to drop to the sandbox uid; RLIMIT_NPROC
         # never applies to root, so dropping to an unused uid is what stops fork bombs.
-        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--"]
-        argv += [
+        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        drop = [
             SETPRIV,
             f"--reuid={uid}",
             f"--regid={uid}",
@@ -278,16 +259,15 @@ def sandbox_argv(
             "--no-new-privs",
             "--inh-caps=-all",
             "--bounding-set=-all",
-            "--",
         ]
         tasks = limits.tasks
     else:
-        # Unprivileged grader (not used in CI, which runs as root): a user namespace; the
-        # kernel keeps the grader's uid, whose tasks all count towards RLIMIT_NPROC.
-        argv.insert(1, "--unshare-user")
-        argv += ["--"]
+        # Unprivileged grader: a user namespace; the kernel keeps the grader's uid, whose tasks
+        # all count towards RLIMIT_NPROC.
+        namespaces.insert(0, "--unshare-user")
+        caps, drop = [], []
         tasks = _tasks_of(os.getuid()) + limits.tasks
-    argv += [
+    rlimits = [
         PRLIMIT,
         f"--cpu={limits.cpu_seconds}",
         f"--as={limits.address_space}",
@@ -295,9 +275,13 @@ def sandbox_argv(
         f"--fsize={limits.file_size}",
         f"--nofile={limits.open_files}",
         "--core=0",
-        "--",
     ]
-    return argv + list(kernel_argv)
+    return SandboxCommand(namespaces, mounts, session, caps, drop, rlimits, list(kernel_argv))
+
+
+def sandbox_argv(kernel_argv: list[str], scratch_dir: str | os.PathLike, **kw) -> list[str]:
+    """``sandbox_command(...).argv()``: the full launch command as a list."""
+    return sandbox_command(kernel_argv, scratch_dir, **kw).argv()
 
 
 @dataclass
@@ -314,7 +298,7 @@ class Scratch:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[str]:
+def copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[str]:
     """Copy regular files and directories (never symlinks, devices, fifos) owned by ``uid``.
 
     Returns the names of what was skipped (reported as ignored stray entries)."""
@@ -326,7 +310,7 @@ def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[s
             continue  # the scratch dir itself lives inside the submission: never recurse
         if (
             top
-            and entry.name.split(".")[0] in SHADOWED
+            and entry.name.split(".")[0] in PROTECTED_MODULES
             and (stat.S_ISDIR(st.st_mode) or entry.suffix in (".py", ".so", ".pth"))
         ):
             skipped.append(entry.name)  # would shadow a module the grading imports (cwd first)
@@ -335,7 +319,7 @@ def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[s
         elif stat.S_ISDIR(st.st_mode):
             target.mkdir(mode=0o755)
             os.chown(target, uid, uid)
-            skipped += [f"{entry.name}/{s}" for s in _copy_submission(entry, target, uid, False)]
+            skipped += [f"{entry.name}/{s}" for s in copy_submission(entry, target, uid, False)]
         elif stat.S_ISREG(st.st_mode):
             shutil.copyfile(entry, target, follow_symlinks=False)
             os.chown(target, uid, uid)
@@ -343,9 +327,6 @@ def _copy_submission(src: Path, dst: Path, uid: int, top: bool = True) -> list[s
         else:
             skipped.append(entry.name)
     return skipped
-
-
-copy_submission = _copy_submission  # public name for the kernel pool
 
 
 def make_scratch(
@@ -364,7 +345,7 @@ def make_scratch(
         os.chown(d, uid, uid)
     scratch = Scratch(root=root, work=work, ipc=ipc, uid=uid)
     if submission_dir is not None and Path(submission_dir).is_dir():
-        scratch.skipped = _copy_submission(Path(submission_dir), work, uid)
+        scratch.skipped = copy_submission(Path(submission_dir), work, uid)
     return scratch
 
 
@@ -456,248 +437,3 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.scratch is not None:
             self.scratch.cleanup()
             self.scratch = None
-
-
-def _output_size(out: NotebookNode) -> int:
-    if out.get("output_type") == "stream":
-        return len(out.get("text", "").encode("utf-8", "replace"))
-    try:
-        return len(json.dumps(out, default=str))
-    except (TypeError, ValueError):
-        return 1 << 30
-
-
-def _flag(resources: dict, code: str, reason: str, notebook: str = "", cell: str = "") -> None:
-    integ = resources.setdefault("integrity", {})
-    integ.setdefault("flags", []).append(
-        {"code": code, "notebook": notebook, "cell": cell, "reason": reason}
-    )
-
-
-class SandboxedExecute(Execute):
-    """nbgrader's Execute, with the kernel in the sandbox and the run made unkillable.
-
-    - the whole notebook has a wall-time budget (``notebook_timeout``); each cell gets
-      ``timeout`` s (nbgrader's trait) but never more than the budget left;
-    - a cell that times out is interrupted; if the kernel does not come back within
-      ``interrupt_grace`` s it is killed;
-    - once the kernel is dead (os._exit, OOM, CPU limit, killed) the remaining code cells get an
-      error output and are not run: the cells that already ran keep their outputs (and their
-      record bundles, so ``TrustedScores`` still scores them);
-    - outputs are capped per cell and per notebook (record bundles have their own cap).
-    """
-
-    notebook_timeout = Float(600.0, help="Wall-time limit for a whole notebook (s).").tag(
-        config=True
-    )
-    interrupt_grace = Float(5.0).tag(config=True)
-    max_cell_output_bytes = Integer(1 * MiB).tag(config=True)
-    max_notebook_output_bytes = Integer(8 * MiB).tag(config=True)
-    max_record_bytes = Integer(8 * MiB).tag(config=True)
-    grading_seed = Unicode(None, allow_none=True, help="BACKPROP_GRADING_SEED for kernels").tag(
-        config=True
-    )
-    cpu_seconds = Integer(DEFAULT_LIMITS.cpu_seconds).tag(config=True)
-    address_space = Integer(DEFAULT_LIMITS.address_space).tag(config=True)
-    tasks = Integer(DEFAULT_LIMITS.tasks).tag(config=True)
-    file_size = Integer(DEFAULT_LIMITS.file_size).tag(config=True)
-    # A tag students cannot guess: stock "skip-execution" would let them skip test cells.
-    skip_cells_with_tag = Unicode("backprop-grader-never-skips-d41d8cd9").tag(config=True)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
-        self._sandbox_kms: list[SandboxedKernelManager] = []
-        super().__init__(*args, **kwargs)
-
-    def create_kernel_manager(self) -> SandboxedKernelManager:
-        check_host()
-        limits = Limits(
-            cpu_seconds=self.cpu_seconds,
-            address_space=self.address_space,
-            tasks=self.tasks,
-            file_size=self.file_size,
-        )
-        self.km = SandboxedKernelManager(
-            kernel_name=self.kernel_name, config=self.config, limits=limits
-        )
-        self.km.grading_seed = self.seed()
-        self._sandbox_kms.append(self.km)  # nbclient drops self.km on cleanup: keep a handle
-        return self.km
-
-    def seed(self) -> str:
-        """The grading seed for the kernel: this trait, else TrustedScores.grading_seed (one
-        setting for both), else env BACKPROP_GRADING_SEED, else 0."""
-        if self.grading_seed not in (None, ""):
-            return str(self.grading_seed)
-        trusted = self.config.get("TrustedScores", {})
-        if "grading_seed" in trusted:
-            return str(int(trusted["grading_seed"]))
-        return os.environ.get("BACKPROP_GRADING_SEED", "0")
-
-    # -- the notebook --------------------------------------------------------------------
-    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
-        resources = resources if resources is not None else {}
-        self._nb_name = str(resources.get("unique_key", ""))
-        self._deadline = time.monotonic() + self.notebook_timeout
-        self._dead_reason = ""
-        self._nb_bytes = 0
-        self._truncated_cells: set[int] = set()
-        self._resources = resources
-        try:
-            return super().preprocess(nb, resources, km)
-        except SandboxUnavailable:
-            raise
-        except Exception as exc:  # kernel never started, or died during setup/teardown
-            _flag(
-                resources,
-                "kernel_failed",
-                f"kernel failed: {type(exc).__name__}: {exc}",
-                self._nb_name,
-            )
-            self.log.error("sandboxed kernel failed for %s: %s", self._nb_name, exc)
-            for cell in nb.cells:
-                if cell.cell_type == "code" and "outputs" not in cell:
-                    cell.outputs = []
-            return nb, resources
-        finally:
-            for km_ in [getattr(self, "km", None), *self._sandbox_kms]:
-                if isinstance(km_, SandboxedKernelManager):
-                    km_.cleanup_scratch()
-            self._sandbox_kms = []
-
-    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
-        base = super()._get_timeout(cell)
-        left = max(1, int(self._deadline - time.monotonic()))
-        return left if base is None else min(base, left)
-
-    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int):
-        if cell.cell_type != "code":
-            return cell, resources
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
-        if self._dead_reason:
-            cell.outputs = [_not_run(self._dead_reason)]
-            return cell, resources
-        if time.monotonic() >= self._deadline:
-            self._dead_reason = f"notebook wall-time limit ({self.notebook_timeout:.0f} s) reached"
-            _flag(self._resources, "wall_timeout", self._dead_reason, self._nb_name, grade_id)
-            cell.outputs = [_not_run(self._dead_reason)]
-            self._kill()
-            return cell, resources
-        self._cell_bytes = 0
-        self._cell_records = 0
-        self._cur_index = index
-        try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self._dead_reason = "the kernel died (os._exit, memory/CPU limit or killed)"
-            _flag(self._resources, "kernel_died", self._dead_reason, self._nb_name, grade_id)
-            cell.setdefault("outputs", []).append(_not_run(self._dead_reason))
-            return cell, resources
-        except CellTimeoutError as exc:
-            # No "idle" on IOPub (e.g. a message over the size limit cut the connection).
-            reason = f"timeout waiting for the kernel's output: {exc}".split("\n")[0]
-            _flag(self._resources, "timeout", reason, self._nb_name, grade_id)
-            cell.setdefault("outputs", []).append(_not_run(reason))
-            if not self._kernel_recovers():
-                self._dead_reason = "the kernel did not stop after a timeout and was killed"
-                _flag(self._resources, "kernel_killed", self._dead_reason, self._nb_name, grade_id)
-                self._kill()
-            return cell, resources
-        except SandboxUnavailable:
-            raise
-        except Exception as exc:  # e.g. a forged message the client cannot even decode
-            self._dead_reason = f"the kernel broke the protocol ({type(exc).__name__}); stopped"
-            _flag(self._resources, "kernel_protocol", self._dead_reason, self._nb_name, grade_id)
-            cell.setdefault("outputs", []).append(_not_run(self._dead_reason))
-            self._kill()
-            return cell, resources
-        if self._timed_out(cell):
-            reason = f"cell timed out after {self._get_timeout(cell)} s"
-            _flag(self._resources, "timeout", reason, self._nb_name, grade_id)
-            if not self._kernel_recovers():
-                self._dead_reason = "the kernel did not stop after a timeout and was killed"
-                _flag(self._resources, "kernel_killed", self._dead_reason, self._nb_name, grade_id)
-                self._kill()
-        if index in self._truncated_cells:
-            _flag(
-                self._resources,
-                "output_truncated",
-                f"output over {self.max_cell_output_bytes} bytes (cell) or "
-                f"{self.max_notebook_output_bytes} bytes (notebook) was dropped",
-                self._nb_name,
-                grade_id,
-            )
-        return cell, resources
-
-    @staticmethod
-    def _timed_out(cell: NotebookNode) -> bool:
-        return any(
-            o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-            for o in cell.get("outputs", [])
-        )
-
-    def _kernel_recovers(self) -> bool:
-        """After an interrupt: does a trivial execution come back within the grace period?"""
-
-        async def probe() -> bool:
-            msg_id = self.kc.execute("", store_history=False)
-            end = time.monotonic() + self.interrupt_grace
-            while time.monotonic() < end:
-                try:
-                    msg = await self.kc.shell_channel.get_msg(timeout=0.5)
-                except Exception:  # noqa: BLE001 - queue.Empty or a dead channel
-                    continue
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    return True
-            return False
-
-        try:
-            return bool(self._run_async(probe()))
-        except Exception:  # noqa: BLE001
-            return False
-
-    def _run_async(self, coro):
-        from jupyter_core.utils import run_sync
-
-        async def wrap():
-            return await coro
-
-        return run_sync(wrap)()
-
-    def _kill(self) -> None:
-        try:
-            if self.km is not None and self.km.has_kernel:
-                self._run_async(self.km.shutdown_kernel(now=True))
-        except Exception as exc:  # noqa: BLE001
-            self.log.warning("could not kill the sandboxed kernel: %s", exc)
-
-    # -- output caps ------------------------------------------------------------------------
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        data = content.get("data") or {}
-        if msg.get("msg_type") in ("display_data", "execute_result") and RECORD_MIME in data:
-            size = len(json.dumps(data.get(RECORD_MIME), default=str))
-            self._cell_records += 1
-            if size > self.max_record_bytes or self._cell_records > 16:
-                self._truncated_cells.add(cell_index)
-                return None
-            return super().output(outs, msg, display_id, cell_index)
-        size = len(json.dumps(content, default=str))
-        self._cell_bytes += size
-        self._nb_bytes += size
-        if (
-            self._cell_bytes > self.max_cell_output_bytes
-            or self._nb_bytes > self.max_notebook_output_bytes
-        ):
-            self._truncated_cells.add(cell_index)
-            return None
-        return super().output(outs, msg, display_id, cell_index)
-
-
-def _not_run(reason: str) -> NotebookNode:
-    return NotebookNode(
-        output_type="error",
-        ename="SandboxError",
-        evalue=reason,
-        traceback=[f"SandboxError: {reason} (this cell was not run; it scores 0)"],
-    )

@@ -11,7 +11,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import COURSE_ID, LESSONS
+from autograder.grading.config import COURSE_ID, LESSONS
 
 
 @dataclass
@@ -63,7 +63,7 @@ def read_grades(
     """Everything the export/report needs, read once from the gradebook (SQLite or PostgreSQL)."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .config import normalize_db_url
+    from autograder.grading.config import normalize_db_url
 
     db_url = normalize_db_url(db_url)
     with Gradebook(db_url, COURSE_ID) as gb:

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import nbformat
 
-from .config import GradingError
+from autograder.grading.config import GradingError
 
 FLAT_RE = re.compile(
     r"^(?:.+?_)?(?P<student>[A-Za-z0-9\-]+)_attempt_(?P<ts>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})_"
     r"(?P<lesson>[A-Za-z0-9_\-]+)\.ipynb$"
 )
-TIMESTAMP_FMT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 
 @dataclass
@@ -83,7 +82,7 @@ def preflight_all(course_dir: Path, pairs, rep: CollectReport) -> None:
     """H2/H7's integrity.preflight on every collected submission (repairs what would crash or
     leak in stock nbgrader: bad timestamps, malformed notebooks, symlinks...). Optional."""
     try:
-        from .integrity import preflight
+        from autograder.grading.integrity import preflight
     except Exception:  # noqa: BLE001 - module absent or broken: nbgrader copes per student
         return
     course_dir = Path(course_dir)
@@ -220,16 +219,6 @@ def submitted_jobs(
             if (sdir / lesson).is_dir():
                 out.append((sdir.name, lesson))
     return out
-
-
-def stamp_now() -> str:
-    return datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-
-
-def copy_tree_fresh(src: Path, dest: Path) -> None:
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(src, dest)
 
 
 __all__ = [

@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import build_config, ensure_venv_on_path, is_sqlite, sqlite_path
+from autograder.grading.config import build_config, ensure_venv_on_path, is_sqlite, sqlite_path
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def _worker_setup(
     fork_preload: tuple | None = None,
 ) -> None:
     ensure_venv_on_path()
-    from .cli import quiet_libraries
+    from autograder.grading.logs import quiet_libraries
 
     quiet_libraries()
     import logging
@@ -184,7 +184,7 @@ def _worker_setup(
     from nbgrader.converters import Autograde
     from traitlets.utils.importstring import import_item
 
-    from . import pool as kpool
+    from autograder.grading.execution import pool as kpool
 
     cfg = build_config(Path(course_dir), db_url)
     install_gradebook_lock(db_url)
@@ -202,12 +202,6 @@ def _worker_setup(
             if isinstance(p, type) and issubclass(p, Execute) and execute_cls is None:
                 execute_cls = p
                 p = kpool.pooled_execute_class(p)
-            elif (
-                execute_cls is None and isinstance(p, type) and p.class_traits().get("grading_seed")
-            ):
-                # e.g. trusted.GradingSeedEnv: it exports the seed before Execute starts a
-                # kernel; pooled kernels start earlier, so export it now (it is a constant).
-                os.environ["BACKPROP_GRADING_SEED"] = str(p(config=cfg).grading_seed)
             swapped.append(p)
         cfg.Autograde.autograde_preprocessors = swapped
         if execute_cls is not None:
@@ -227,7 +221,7 @@ def _worker_setup(
 
 
 def _worker_run(job: Job) -> JobResult:
-    from . import pool as kpool
+    from autograder.grading.execution import pool as kpool
 
     if "init_error" in _STATE:
         return JobResult(job.lesson, job.student, False, 0.0, error=_STATE["init_error"])
@@ -302,10 +296,10 @@ def run_parallel(
     """Grade every job; returns one JobResult per job (in the order of `jobs`)."""
     from tqdm import tqdm
 
-    from .config import COURSE_ID
+    from autograder.grading.config import COURSE_ID
 
     workers = max(1, min(workers or default_workers(), len(jobs) or 1))
-    from .config import lesson_preload, normalize_db_url
+    from autograder.grading.config import lesson_preload, normalize_db_url
 
     ensure_venv_on_path()
     db_url = normalize_db_url(db_url)
@@ -380,8 +374,8 @@ def _feedback_init(course_dir: str, db_url: str) -> None:
         ensure_venv_on_path()
         from nbgrader.apps import NbGraderAPI
 
-        from .cli import quiet_libraries
-        from .feedback import feedback_config
+        from autograder.grading.logs import quiet_libraries
+        from autograder.grading.reporting.feedback import feedback_config
 
         quiet_libraries()
         cfg = feedback_config(build_config(Path(course_dir), db_url))
@@ -416,7 +410,7 @@ def feedback_parallel(
     """GenerateFeedback (with our preprocessors) for each (student, lesson), in N processes."""
     from tqdm import tqdm
 
-    from .config import normalize_db_url
+    from autograder.grading.config import normalize_db_url
 
     if not pairs:
         return []

@@ -31,6 +31,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List, Unicode
 
 from autograder.grading.integrity import METADATA_KEY, scan_shortcuts
+from autograder.student.contract import CODE_STUB
 
 _NBG_KEYS = ("grade", "solution", "locked", "task", "points", "schema_version", "grade_id")
 _SOLUTION_RE = re.compile(
@@ -235,7 +236,7 @@ class CanonicalizeSubmission(NbGraderPreprocessor):
         "",
         help="Path of the source notebook to use (default: the course's source/<assignment>/).",
     ).tag(config=True)
-    code_stub = Unicode("# YOUR CODE HERE\nraise NotImplementedError()").tag(config=True)
+    code_stub = Unicode(CODE_STUB).tag(config=True)
     forbid_autograd = List(
         Unicode(),
         help="Exercise ids where torch autograd is forbidden, on top of integrity.FORBIDDEN "

@@ -1,0 +1,1 @@
+"""``backprop-grade``, the instructor's tool: ``app`` (commands), ``collect``, ``demo``."""
