@@ -127,6 +127,7 @@ def test_feedback_math_is_mathml_and_loads_nothing(graded):
         assert raw.count("<math ") >= 3, page  # two inline formulas and one display
         assert f'alttext="{html.escape(toy.MATH_INLINE)}"' in raw
         assert 'display="block"' in raw
+        assert "&amp;#" not in raw and "&&#" not in raw, "an entity escaped twice"
         assert not re.findall(r"<script[^>]+src=", raw), "the page loads no script"
         assert "cdnjs" not in raw and "latest.js?config" not in raw
         visible = _visible_text(page)

@@ -22,4 +22,10 @@ CONSOLE_ALLOWLIST: list[tuple[str, str]] = [
         " sandboxed iframe without scripts, by design; the feedback page's own inline scripts"
         " (nbconvert's MathJax/require set-up) are blocked and the static page is unaffected",
     ),
+    (
+        "pageerror: $ is not defined",
+        "nbconvert's classic template (nbgrader's feedback page) renders an ipywidget output (the"
+        " lessons' tqdm progress bars) as a <script> calling jQuery's $, which a static page does"
+        " not load: the bar is not drawn, the rest of the page is unaffected (no request is made)",
+    ),
 ]

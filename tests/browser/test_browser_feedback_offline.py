@@ -103,6 +103,11 @@ def test_feedback_math_renders_with_the_network_blocked(feedback_page, browser_p
     raw_tex = re.findall(r"\$[^$\n]{0,40}\\[A-Za-z]+[^$\n]{0,40}\$", prose)
     assert not raw_tex, f"raw TeX in the rendered page: {raw_tex[:5]}"
     assert "\\frac" not in prose and "\\mathbf" not in prose
+    maths_text = page.evaluate(
+        "() => Array.from(document.querySelectorAll('math')).map(m => m.textContent).join(' ')"
+    )
+    assert "&#" not in maths_text and "&#" not in prose, "an HTML entity shows as text"
+    assert "=" in maths_text and "\u2202" in maths_text  # operators decoded: = and the partial
 
     first = maths.first
     first.scroll_into_view_if_needed()

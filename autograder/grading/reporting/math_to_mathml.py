@@ -48,10 +48,18 @@ _TAG = re.compile(r"(<[^>]*>)")
 
 
 def _md_safe(mathml: str) -> str:
-    """MathML whose text content cannot trigger markdown (emphasis, links, math, breaks)."""
+    """MathML whose text content cannot trigger markdown (emphasis, links, math, breaks).
+
+    Text is decoded first (latex2mathml writes operators as ``&#x0003D;``), then each character
+    markdown acts on becomes a numeric reference and ``<>&`` their HTML escapes: nothing is
+    escaped twice.
+    """
     parts = _TAG.split(mathml.replace("\n", " "))
-    return "".join(p if p.startswith("<") else "".join(_MD_SPECIAL.get(c, c) for c in p)
-                   for p in parts)  # fmt: skip
+    return "".join(p if p.startswith("<") else _md_text(html.unescape(p)) for p in parts)
+
+
+def _md_text(text: str) -> str:
+    return "".join(_MD_SPECIAL.get(c) or html.escape(c, quote=False) for c in text)
 
 
 def tex_to_mathml(tex: str, display: bool) -> str | None:
