@@ -9,12 +9,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system demo test lint format bench release student-dist clean help
+.PHONY: setup system demo test lint format bench mutate release student-dist clean help
 
 help:
 	@echo "make demo     run the instructor's loop (release, collect, autograde, feedback, export, report)"
 	@echo "make test     run every test"
 	@echo "make bench    grade a synthetic class of 40 students x 6 lessons, ours vs stock nbgrader"
+	@echo "make mutate   mutation testing: named bugs applied to scratch copies; prints killed K of N"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
 	@echo "make student-dist  build dist/backprop_checks-*.whl + dist/release-*.zip (what students get)"
 	@echo "make lint     ruff check + format check;  make format  apply ruff format"
@@ -38,6 +39,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# Not part of `make test` (about half an hour on 2 cores): each mutation runs its tests on a copy.
+mutate: setup
+	$(BIN)/python scripts/mutate.py
 
 release: setup
 	$(BIN)/python scripts/make_release.py
