@@ -1,9 +1,9 @@
 """Partial credit, per component, for every exercise: the published grading scheme.
 
-SCHEME is the grading contract written out by hand from the lessons' call conventions
-("[partial credit]" in autograder/student/lessons/lNN_*.py and the notebooks' point tables), not
-read from the code under test: an exercise made all-or-nothing, a weight changed or a component
-dropped makes these tests fail. Each exercise is scored by TrustedScores (as in grading) from a
+SCHEME (tests/grading_scheme.py) is the grading contract written out by hand from the lessons'
+call conventions ("[partial credit]" in autograder/student/lessons/lNN_*.py and the notebooks'
+point tables), not read from the code under test: an exercise made all-or-nothing, a weight
+changed or a component dropped makes these tests fail. Each exercise is scored by TrustedScores (as in grading) from a
 record bundle in which exactly one component is wrong on every case: partial exercises must
 keep the other components' points, all-or-nothing ones must give 0. Real student answers
 (tests/wrong_answers) with known right components are checked too, run through record().
@@ -24,37 +24,10 @@ from autograder.student.contract import RECORD_FORMAT, RECORD_MIME
 from autograder.student.record import make_bundle
 from autograder.student.serialize import encode
 from autograder.student.spec import EXERCISES, get_exercise
+from tests.grading_scheme import SCHEME
 
 SEED = 31337
 POINTS = 6.0  # divisible by 2, 3 and 4: the expected points are exact
-Q, H, T = 0.25, 0.5, 1 / 3
-# exercise -> (partial?, {component: weight})
-SCHEME: dict[str, tuple[bool, dict[str, float]]] = {
-    "l01_relu": (True, {"relu": H, "relu_derivative": H}),
-    "l01_neuron_forward": (False, {"a": H, "z": H}),
-    "l01_neuron_backward": (False, {"dw": H, "db": H}),
-    "l01_train": (False, {"w": 0.4, "b": 0.2, "losses": 0.4}),
-    "l02_forward": (False, {"z": H, "a": H}),
-    "l02_backward": (True, {"dW": H, "db": H}),
-    "l02_train": (False, {"W": 0.4, "b": 0.2, "losses": 0.4}),
-    "l02_batch": (True, {"dX": T, "dW": T, "db": T}),
-    "l03_sigmoid": (True, {"sigmoid": H, "sigmoid_grad_from_output": H}),
-    "l03_forward": (False, {"Z": Q, "H": Q, "O": Q, "Y_hat": Q}),
-    "l03_backward": (True, {"dW1": H, "dW2": H}),
-    "l03_step": (False, {"W1_new": H, "W2_new": H}),
-    "l04_bce": (False, {"loss": 1.0}),
-    "l04_forward": (False, {"zh": Q, "uh": Q, "zo": Q, "yhat": Q}),
-    "l04_backward": (True, {"dWh": Q, "dbh": Q, "dWo": Q, "dbo": Q}),
-    "l05_numpy": (True, {"dWh": H, "dWo": H}),
-    "l05_step": (True, {"Wh_new": H, "Wo_new": H}),
-    "l05_torch_by_hand": (True, {"dWh": H, "dWo": H}),
-    "l05_autograd": (True, {"Wh_new": H, "Wo_new": H}),
-    "l06_aug": (False, {"Xa": 1.0}),
-    "l06_gradients": (True, {"dW1": H, "dW2": H}),
-    "l06_numerical": (False, {"dW": 1.0}),
-    "l06_rel_error": (False, {"rel_error": 1.0}),
-    "l06_update": (True, {"W1_new": H, "W2_new": H}),
-}
 LOADED = solutions.load_all()
 for _ex_id in SCHEME:
     get_exercise(_ex_id)  # registers the lesson's exercises
