@@ -3,10 +3,11 @@
 SCHEME (tests/grading_scheme.py) is the grading contract written out by hand from the lessons'
 call conventions ("[partial credit]" in autograder/student/lessons/lNN_*.py and the notebooks'
 point tables), not read from the code under test: an exercise made all-or-nothing, a weight
-changed or a component dropped makes these tests fail. Each exercise is scored by TrustedScores (as in grading) from a
-record bundle in which exactly one component is wrong on every case: partial exercises must
-keep the other components' points, all-or-nothing ones must give 0. Real student answers
-(tests/wrong_answers) with known right components are checked too, run through record().
+changed or a component dropped makes these tests fail. Each exercise is scored by TrustedScores
+(as in grading) from a record bundle in which exactly one component is wrong on every case:
+partial exercises must keep the other components' points, all-or-nothing ones must give 0. Real
+student answers (tests/wrong_answers) with known right components are checked too, run through
+record().
 """
 
 from __future__ import annotations
