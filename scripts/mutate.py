@@ -148,6 +148,14 @@ MUTATIONS: list[Mutation] = [
         why="the kernel stays root inside the sandbox",
     ),
     M(
+        "sandbox_unprivileged_pid_namespace_dropped",
+        SB,
+        '        namespaces.insert(0, "--unshare-user")\n',
+        '        namespaces.insert(0, "--unshare-user")\n        namespaces.remove("--unshare-pid")\n',
+        ["tests/test_integrity_sandbox.py", "-k", "unprivileged_grader_sandbox"],
+        why="the non-root grader's path only: the kernel sees the grader's processes",
+    ),
+    M(
         "sandbox_environment_inherited",
         SB,
         'session = ["--chdir", SANDBOX_HOME, "--clearenv"]',

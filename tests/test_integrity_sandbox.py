@@ -29,6 +29,7 @@ from autograder.grading.execution.sandbox import (  # noqa: E402
     sandbox_env,
 )
 from autograder.grading.execution.sandboxed_execute import SandboxedExecute  # noqa: E402
+from tests.ci_guard import require  # noqa: E402
 
 pytestmark = pytest.mark.slow
 REPO = H.REPO
@@ -418,6 +419,47 @@ def test_sandbox_argv_unprivileged_grader_uses_a_user_namespace(tmp_path, monkey
     assert "--unshare-user" in argv and not any(a.endswith("setpriv") for a in argv)
     nproc = next(a for a in argv if a.startswith("--nproc="))
     assert int(nproc.split("=")[1]) >= 128
+
+
+NOBODY = 65534
+
+
+def test_unprivileged_grader_sandbox_really_blocks(exposed, listener, monkeypatch):
+    """The path a non-root grader takes (a user namespace, no setpriv), run for real: the
+    command sandbox_argv builds for an unprivileged grader is executed as an unprivileged uid
+    and the probes must all be BLOCKED. The kernel is the system Python (stdlib probes): the
+    venv may live where that uid cannot reach it (/root), so the Python roots are not bound."""
+    import autograder.grading.execution.sandbox as sb
+
+    require(os.geteuid() == 0, "this test drops to an unprivileged uid: it needs a root grader")
+    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
+    course, targets = exposed
+    _, hits = listener
+    s = make_scratch(uid=NOBODY)
+    os.chmod(s.root, 0o711)  # the unprivileged bwrap must reach work/ and ipc/ (owned by it)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(os, "geteuid", lambda: NOBODY)
+            m.setattr(sb, "_python_roots", lambda: [])
+            argv = sandbox_argv(
+                [CONTROL_PYTHON, "-c", probes.script(targets)],
+                s.work,
+                ipc_dir=s.ipc,
+                uid=NOBODY,
+                # the repository on the path: only autograder/student is mounted there
+                env={**sandbox_env(0), "PYTHONPATH": str(REPO)},
+            )
+        assert "--unshare-user" in argv and SETPRIV not in argv
+        before = len(hits)
+        res = subprocess.run(
+            _as_uid(NOBODY) + argv, capture_output=True, text=True, timeout=120, cwd="/"
+        )
+    finally:
+        s.cleanup()
+    assert "PROBES DONE" in res.stdout, res.stdout + res.stderr
+    assert probes.outcomes(res.stdout) == dict.fromkeys(probes.PROBE_NAMES, "BLOCKED")
+    time.sleep(0.3)
+    assert len(hits) == before
 
 
 def test_missing_bwrap_stops_grading_loudly(monkeypatch, tmp_path):
