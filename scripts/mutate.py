@@ -151,7 +151,8 @@ MUTATIONS: list[Mutation] = [
         "sandbox_unprivileged_pid_namespace_dropped",
         SB,
         '        namespaces.insert(0, "--unshare-user")\n',
-        '        namespaces.insert(0, "--unshare-user")\n        namespaces.remove("--unshare-pid")\n',
+        '        namespaces.insert(0, "--unshare-user")\n'
+        '        namespaces.remove("--unshare-pid")\n',
         ["tests/test_integrity_sandbox.py", "-k", "unprivileged_grader_sandbox"],
         why="the non-root grader's path only: the kernel sees the grader's processes",
     ),
