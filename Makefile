@@ -22,13 +22,14 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-m
 	$(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX) --index-strategy unsafe-best-match) \
 	$(if $(UPGRADE),--upgrade)
 
-.PHONY: setup system demo test check lint format bench release student-dist lock clean help
+.PHONY: setup system demo test check lint format bench mutate release student-dist lock clean help
 
 help:
 	@echo "make demo     run the instructor's loop (release, collect, autograde, feedback, export, report)"
 	@echo "make test     run every test (pytest-xdist, WORKERS=$(WORKERS))"
 	@echo "make check    lint + the fast unit tests (the edit loop; under a minute)"
 	@echo "make bench    grade a synthetic class of 40 students x 6 lessons, ours vs stock nbgrader"
+	@echo "make mutate   mutation testing: named bugs applied to scratch copies; prints killed K of N"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
 	@echo "make student-dist  build dist/backprop_checks-*.whl + dist/release-*.zip (what students get)"
 	@echo "make lock     re-resolve requirements.lock (UPGRADE=1: newest allowed versions)"
@@ -60,6 +61,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# Not part of `make test` (about half an hour on 2 cores): each mutation runs its tests on a copy.
+mutate: setup
+	$(BIN)/python scripts/mutate.py
 
 release: setup
 	$(BIN)/python scripts/make_release.py

@@ -168,6 +168,10 @@ def test_record_emits_exactly_one_display_data(displayed, monkeypatch, capsys):
     json.dumps(bundle, allow_nan=False)
     assert bundle["exercise"] == "l01_train" and bundle["seed"] == 77
     assert len(bundle["cases"]) == len(get_exercise("l01_train").cases_for_seed(77))
+    # every component of every case holds numbers (a correct function), not an error marker
+    for case in bundle["cases"]:
+        assert set(case) == {"w", "b", "losses"}
+        assert all(v["kind"] in ("ndarray", "scalar", "list") for v in case.values()), case
 
 
 def test_record_is_deterministic_and_depends_on_seed_and_exercise():
@@ -209,7 +213,12 @@ def test_record_never_raises(fns, displayed, capsys):
     record("l55_unknown", *fns)
     assert capsys.readouterr() == ("", "")
     assert len(displayed) == 2
-    assert "error" in displayed[1][0][MIME]
+    first, unknown = displayed[0][0][MIME], displayed[1][0][MIME]
+    # the bad functions cost their components (errors recorded), never a crash of record()
+    assert "error" in first or all(
+        v["kind"] in ("error", "unsupported") for case in first["cases"] for v in case.values()
+    ), first
+    assert "l55_unknown" in unknown["error"] and unknown["cases"] == []
 
 
 def test_record_of_wrong_return_count():

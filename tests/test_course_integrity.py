@@ -4,9 +4,11 @@ For every lesson in source/ (lessons whose notebook does not exist yet are skipp
 CI=true at least one must exist):
   (a) the source notebook, autograded as a submission, gets full marks on every autograded cell;
   (b) the release notebook as released (stubs) gets zero on every autograded cell;
-  (c) every wrong answer of tests/wrong_answers/lNN.py loses the exercise's points and the
-      feedback names its misconception (batched: many wrong answers per submission; a wrong
-      answer that does not behave inside its batch is re-graded alone before it fails);
+  (c) every wrong answer of tests/wrong_answers/lNN.py loses the exercise's points, keeps
+      exactly the published scheme's share for the components it got right (partial credit,
+      tests/grading_scheme.py), and the feedback names its misconception (batched: many wrong
+      answers per submission; a wrong answer that does not behave inside its batch is re-graded
+      alone before it fails);
   (d) release/ is in sync with source/ (regenerated here) and holds no solutions, hidden tests;
   (e) the release notebook with the solutions filled in runs top to bottom in under 20 s;
   (f) ... and its visible checks pass in a kernel where `import course` and
@@ -39,6 +41,8 @@ from autograder.grading import solutions
 from autograder.grading.scoring import misconceptions
 from autograder.tolerance import data_close
 from tests import wrong_answers
+from tests.ci_guard import require
+from tests.grading_scheme import expected_fraction
 
 pytestmark = pytest.mark.slow
 
@@ -193,8 +197,7 @@ def build_config(root: Path):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Course:
-    if not LESSONS:
-        pytest.skip("no lesson notebook written yet")
+    require(bool(LESSONS), "no lesson notebook written yet", hint="add source/NN_name/")
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
@@ -309,6 +312,11 @@ def _verdict(out, scores, ex_id, mid) -> str | None:
     named = cell.metadata.get("backprop", {}).get("misconceptions", [])
     if score >= max_score:
         return f"{ex_id}/{mid}: keeps {score}/{max_score} points"
+    # the points are the published scheme's share of the components judged right
+    right = cell.metadata.get("backprop", {}).get("components", {})
+    want = round(max_score * expected_fraction(ex_id, right), 4)
+    if abs(score - want) > 1e-3:
+        return f"{ex_id}/{mid}: {score}/{max_score} points, the scheme gives {want} ({right})"
     # the metadata summary, or (if a later preprocessor cleared metadata) the title shown
     title = f"looks like: {misconceptions.get(mid).title}."
     if mid not in named and title not in _diagnosis(cell):
@@ -355,8 +363,7 @@ def _planned_submissions(course) -> list[tuple[str, str, nbformat.NotebookNode]]
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_wrong_answers_lose_points_and_are_named(course, lesson):
     wrong = wrong_answers.load(f"l{lesson[:2]}")
-    if wrong is None:
-        pytest.skip(f"no tests/wrong_answers/l{lesson[:2]}.py yet")
+    require(wrong is not None, f"no tests/wrong_answers/l{lesson[:2]}.py yet", hint="write it")
     solutions.load_prefix(f"l{lesson[:2]}")  # lesson-specific catalogue entries
     source = _source_nb(lesson)
     problems, batches = _wrong_batches(source, wrong)

@@ -195,6 +195,30 @@ def test_bce_keeps_digits_where_one_minus_yhat_cancels():
     assert course.seed001_cross_entropy(course.sigmoid(np.array([40.0])), np.array([1.0])) == 0
 
 
+@pytest.mark.parametrize("Z", [800.0, -800.0, 60.0, -60.0, 710.0])
+@pytest.mark.parametrize("Y", [0.0, 1.0, 0.3])
+def test_bce_large_logits_stay_finite(Z, Y):
+    """|Z| in the hundreds: e^Z overflows float64 (from Z ~ 709.8), so a log1p(exp(Z)) form
+    gives inf. Oracle, written here: log(1 + e^Z) = max(Z, 0) + log1p(e^-|Z|) (never
+    overflows); torch's BCE with logits in float64 agrees."""
+    loss, dZ = course.bce_with_logits(np.array([Z]), np.array([Y]))
+
+    def softplus(v):
+        return max(v, 0.0) + np.log1p(np.exp(-abs(v)))
+
+    want = Y * softplus(-Z) + (1 - Y) * softplus(Z)
+    assert np.isfinite(loss) and np.all(np.isfinite(dZ))
+    assert loss == pytest.approx(want, rel=1e-14)
+    Zt = tt([Z], grad=True)
+    Lt = F.binary_cross_entropy_with_logits(Zt, tt([Y]), reduction="sum")
+    Lt.backward()
+    assert loss == pytest.approx(Lt.item(), rel=1e-14)
+    # dL/dZ = sigmoid(Z) - Y with sigmoid(v) = exp(-softplus(-v)) (torch's sigmoid(60) - 1
+    # cancels to 0 in float64, so it is no oracle for the tiny gradients)
+    want_dZ = (1 - Y) * np.exp(-softplus(-Z)) - Y * np.exp(-softplus(Z))
+    assert dZ[0] == pytest.approx(want_dZ, rel=1e-12, abs=1e-300)
+
+
 # --- layers -----------------------------------------------------------------------------------
 
 
@@ -341,6 +365,8 @@ def test_matrix_net(seed):
         Zo = np.maximum(Zh, 0) @ Wo
         if min(np.min(np.abs(Zh)), np.min(np.abs(Zo))) > MARGIN:
             break
+    else:  # never go on with a case on the ReLU kink (the oracles disagree there)
+        raise AssertionError("could not draw a case away from the ReLU kink")
     Wht, Wot = tt(Wh, True), tt(Wo, True)
     Lt = 0.5 * ((torch.relu(torch.relu(tt(X) @ Wht) @ Wot) - tt(Y)) ** 2).sum()
     Lt.backward()

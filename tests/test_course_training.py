@@ -134,8 +134,11 @@ def sin_setup(seed, m=10):
 
 
 def test_sse(P):
+    """Test SSE of the fitted net, computed here (not with course.aug_forward, the code under
+    test): row 0 of each augmented weight matrix is the bias."""
     Xt = np.linspace(-np.pi, np.pi, 1000)[:, None]
-    O, _ = course.aug_forward(Xt, P["W1"], P["W2"], "tanh", "identity")
+    W1, W2 = np.asarray(P["W1"], dtype=np.float64), np.asarray(P["W2"], dtype=np.float64)
+    O = np.tanh(Xt @ W1[1:] + W1[0]) @ W2[1:] + W2[0]
     return float(np.sum((O - np.sin(Xt)) ** 2))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -57,14 +58,31 @@ def test_missing_submissions_folder(course, capsys):
     assert "no such folder or zip" in _one_line_error(err)
 
 
-def test_bad_zip(course, capsys):
+def test_not_a_zip(course, capsys):
     root, _ = course
-    bad = root / "subs.zip"
+    bad = root / "submissions-archive"  # no "zip" in the path: the message must say it
     bad.write_bytes(b"PK\x03\x04 definitely not a zip archive")
     rc, err = _run(capsys, "--course-dir", root, "collect", "--from", bad)
     assert rc == 2
+    assert "not a folder or a zip file" in _one_line_error(err)
+
+
+def test_corrupt_zip(course, capsys, tmp_path):
+    """A real zip whose member is damaged (bad CRC): one line naming the zip, no traceback."""
+    root, _ = course
+    good = tmp_path / "class.zip"
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("alice/toy_a/toy_a.ipynb", "x" * 200)
+    data = bytearray(good.read_bytes())
+    at = data.index(b"x" * 200)
+    data[at : at + 10] = b"y" * 10  # the stored bytes no longer match their CRC
+    bad = tmp_path / "damaged-archive"
+    bad.write_bytes(bytes(data))
+    rc, err = _run(capsys, "--course-dir", root, "collect", "--from", bad)
+    assert rc == 2
     line = _one_line_error(err)
-    assert "zip" in line
+    assert line.startswith("backprop-grade: error: bad zip ") and "Bad CRC-32" in line, line
+    assert "Traceback" not in err
 
 
 def test_db_unreachable(course, capsys):
@@ -94,7 +112,8 @@ def test_help_has_examples():
     exe = Path(sys.executable).parent / "backprop-grade"
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
     for word in ("release", "collect", "autograde", "feedback", "export", "report", "all"):
-        assert word in out
+        # a line of the command list ("    all    release, collect, ..."), not any mention
+        assert re.search(rf"^ {{4}}{word} {{2,}}\S", out, re.M), (word, out)
     assert "examples:" in out and "--db-url" in out
 
 

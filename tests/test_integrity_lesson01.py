@@ -14,6 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "attacks"))
 import harness as H  # noqa: E402
 
+from tests.ci_guard import require  # noqa: E402
+
 pytestmark = pytest.mark.slow
 LESSON = "01_single_neuron"
 SOURCE = H.REPO / "source" / LESSON
@@ -33,8 +35,11 @@ def _solutions_filled(course):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    if not (SOURCE / f"{LESSON}.ipynb").exists() or not HOSTILE.exists():
-        pytest.skip("lesson 01 source or the hostile example is missing")
+    require(
+        (SOURCE / f"{LESSON}.ipynb").exists() and HOSTILE.exists(),
+        "lesson 01 source or the hostile example is missing",
+        hint="both are committed: is the checkout complete?",
+    )
     course, c = H.new_course(
         tmp_path_factory.mktemp("lesson01"), assignment=LESSON, source=SOURCE, timeout=60
     )

@@ -4,10 +4,14 @@ nbgrader (one class run each) and directly through SandboxedExecute."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -15,65 +19,32 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "attacks"))
 import harness as H  # noqa: E402
+import probes  # noqa: E402
 
 from autograder.grading.execution.sandbox import (  # noqa: E402
+    SETPRIV,
+    _python_roots,
     make_scratch,
     sandbox_argv,
     sandbox_env,
 )
 from autograder.grading.execution.sandboxed_execute import SandboxedExecute  # noqa: E402
+from tests.ci_guard import require  # noqa: E402
 
 pytestmark = pytest.mark.slow
 REPO = H.REPO
 
-PROBES = """
-import os, socket, subprocess
-COURSE, REPO, PORT = {course!r}, {repo!r}, {port}
-_n = 0
-def probe(name, fn):
-    global _n
-    _n += 1
-    try:
-        fn()
-        print("LEAK", name)
-    except BaseException as e:
-        print("BLOCKED", name, type(e).__name__)
-probe("read_source", lambda: open(COURSE + "/source/attack01/attack01.ipynb").read())
-probe("read_source_relative", lambda: open("../../../source/attack01/attack01.ipynb").read())
-probe("read_gradebook", lambda: open(COURSE + "/gradebook.db", "rb").read(16))
-probe("write_gradebook", lambda: open(COURSE + "/gradebook.db", "ab").write(b"x"))
-probe("other_students", lambda: os.listdir(COURSE + "/submitted"))
-probe("read_reference", lambda: open(REPO + "/course/activations.py").read())
-probe("read_solutions", lambda: os.listdir(REPO + "/autograder/grading"))
-probe("import_course", lambda: __import__("course.activations"))
-probe("import_grading", lambda: __import__("autograder.grading.solutions"))
-probe("write_course", lambda: open(COURSE + "/pwned.txt", "w").write("x"))
-probe("write_repo", lambda: open(REPO + "/pwned.txt", "w").write("x"))
-probe("write_venv", lambda: open(REPO + "/.venv/pwned.txt", "w").write("x"))
-probe("write_usr", lambda: open("/usr/pwned.txt", "w").write("x"))
-probe("setuid_root", lambda: os.setuid(0))
-probe("tcp_to_grader_host", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=3))
-probe("tcp_internet", lambda: socket.create_connection(("1.1.1.1", 80), timeout=3))
-probe("dns", lambda: socket.getaddrinfo("example.com", 80))
-probe("sudo", lambda: subprocess.run(["sudo", "true"], check=True, capture_output=True))
-print("PROBES", _n)
-print("ENV", sorted(os.environ))
-"""
 
-PROBE_COUNT = 18
-
-
-@pytest.fixture(scope="module")
-def listener():
-    """A TCP server on the grader's loopback: the sandbox must not reach it."""
+def _listen():
+    """A TCP server on the grader's loopback (free port); counts the connections it accepts."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
-    srv.listen(5)
+    srv.listen(16)
     hits = []
     stop = threading.Event()
 
     def serve():
-        srv.settimeout(0.5)
+        srv.settimeout(0.2)
         while not stop.is_set():
             try:
                 conn, _ = srv.accept()
@@ -84,51 +55,180 @@ def listener():
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
-    yield srv.getsockname()[1], hits
-    stop.set()
-    t.join()
-    srv.close()
+
+    def close():
+        stop.set()
+        t.join()
+        srv.close()
+
+    return srv.getsockname()[1], hits, close
 
 
 @pytest.fixture(scope="module")
-def outside(tmp_path_factory, listener):
+def listener():
+    port, hits, close = _listen()
+    yield port, hits
+    close()
+
+
+def _exposed_root() -> Path:
+    """A fresh 0755 folder under /tmp: the course put where Unix permissions allow any uid to
+    read it, so only the sandbox's mounts can stop a probe (the pytest tmp dir is 0700 root,
+    which would stop every probe by itself)."""
+    root = Path(tempfile.mkdtemp(prefix="bp-exposed-", dir="/tmp"))
+    os.chmod(root, 0o755)
+    return root
+
+
+def _expose(course: Path) -> dict:
+    """Open the course up to every uid (0755 dirs, 0644 files, a 0666 gradebook, a 0777 drop
+    folder, a secret file to search for); the targets of the probe script."""
+    secret = f"SECRET-{uuid.uuid4().hex}.txt"
+    (course / secret).write_text("the course's secret")
+    (course / "dropbox").mkdir(exist_ok=True)
+    for dirpath, _dirs, filenames in os.walk(course):
+        os.chmod(dirpath, 0o755)
+        for n in filenames:
+            os.chmod(Path(dirpath) / n, 0o644)
+    os.chmod(course / "gradebook.db", 0o666)
+    os.chmod(course / "dropbox", 0o777)
+    return {
+        "course": str(course),
+        "repo": str(REPO),
+        "other_student": str(course / "submitted" / "honest" / H.ASSIGNMENT / "attack01.ipynb"),
+        "secret_name": secret,
+        "grader_pid": os.getpid(),
+        "python_roots": _python_roots(),
+    }
+
+
+CONTROL_PYTHON = "/usr/bin/python3"
+
+
+def _as_uid(uid: int) -> list[str]:
+    """Run as the sandbox's uid, outside the sandbox (root grader: setpriv; else: ourselves)."""
+    if os.geteuid() != 0:
+        return []
+    return [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+
+
+def _run_probes(targets: dict, inside: bool) -> str:
+    """The probe script inside the sandbox (as grading runs a kernel), or outside it as the
+    same uid with the same minimal environment (the control)."""
+    s = make_scratch()
+    try:
+        env = sandbox_env(0)
+        if inside:
+            code = ["python", "-c", probes.script(targets)]
+            argv = sandbox_argv(code, s.work, ipc_dir=s.ipc, uid=s.uid, env=env)
+            cwd = None
+        else:
+            # the system Python (stdlib only), where `import course` resolves like the
+            # editable install does: from the repository
+            argv = _as_uid(s.uid) + [CONTROL_PYTHON, "-c", probes.script(targets)]
+            env = {**env, "PYTHONPATH": str(REPO)}
+            cwd = s.work
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
+    finally:
+        s.cleanup()
+    assert "PROBES DONE" in res.stdout, res.stdout + res.stderr
+    return res.stdout
+
+
+@pytest.fixture(scope="module")
+def exposed(tmp_path_factory, listener):
+    """The attack course, graded once (honest + prober), then exposed: (course, targets)."""
+    port, _ = listener
+    root = _exposed_root()
+    try:
+        course, c = H.new_course(root)
+        H.submit(course, "honest", H.honest(course))
+        H.autograde(course, c)
+        targets = {**_expose(course), "port": port}
+        yield course, targets
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_probes_succeed_outside_the_sandbox(exposed, listener):
+    """Control: the same script, the same uid, outside the sandbox, reads everything. Without
+    this, a probe that is stopped by file permissions (or is broken) would look BLOCKED."""
+    course, targets = exposed
+    _, hits = listener
+    before = len(hits)
+    try:
+        got = probes.outcomes(_run_probes(targets, inside=False))
+    finally:
+        (course / "dropbox" / "pwned.txt").unlink(missing_ok=True)
+    assert got == dict.fromkeys(probes.PROBE_NAMES, "LEAK")
+    deadline = time.monotonic() + 5
+    while len(hits) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(hits) > before  # the listener saw the control's connection
+
+
+def test_probes_blocked_inside_the_sandbox(exposed, listener):
+    course, targets = exposed
+    _, hits = listener
+    before = len(hits)
+    got = probes.outcomes(_run_probes(targets, inside=True))
+    assert got == dict.fromkeys(probes.PROBE_NAMES, "BLOCKED")
+    time.sleep(0.5)
+    assert len(hits) == before
+    assert not (course / "dropbox" / "pwned.txt").exists()
+
+
+@pytest.fixture(scope="module")
+def outside(listener):
+    """The probes through nbgrader: a student's answer cell runs them during autograde."""
     port, hits = listener
-    course, c = H.new_course(tmp_path_factory.mktemp("outside"))
-    H.submit(course, "honest", H.honest(course))
-    nb = H.honest(course)
-    probes = PROBES.format(course=str(course), repo=str(REPO), port=port)
-    H.answer(nb, "l01_relu_answer", H.RELU_OK + probes)
-    H.submit(course, "prober", nb)
-    keep = ("autograded", "integrity")
-    before = H.tree_hash(course, exclude=keep)
-    before.pop("gradebook.db")
-    run = H.autograde(course, c)
-    after = H.tree_hash(course, exclude=keep)
-    after.pop("gradebook.db")
-    out = nbformat.read(course / "autograded" / "prober" / H.ASSIGNMENT / "attack01.ipynb", 4)
-    text = "".join(
-        o.get("text", "")
-        for cell in out.cells
-        if cell.cell_type == "code"
-        for o in cell.get("outputs", [])
-    )
-    return course, c, run, H.scores(course, c), before, after, text, hits
+    root = _exposed_root()
+    try:
+        course, c = H.new_course(root)
+        H.submit(course, "honest", H.honest(course))
+        H.autograde(course, c)  # the gradebook and the other student's files exist
+        targets = {**_expose(course), "port": port}
+        nb = H.honest(course)
+        code = probes.script(targets) + (
+            "\nimport importlib, os\nprint('ENV', sorted(os.environ))\n"
+            "try:\n    importlib.import_module('course.activations')\n"  # for the shortcut scan
+            "except ImportError:\n    pass\n"
+        )
+        H.answer(nb, "l01_relu_answer", H.RELU_OK + code)
+        H.submit(course, "prober", nb)
+        keep = ("autograded", "integrity", "feedback")
+        before = H.tree_hash(course, exclude=keep)
+        before.pop("gradebook.db")
+        hits_before = len(hits)
+        run = H.autograde(course, c)
+        time.sleep(0.5)
+        hits_during = len(hits) - hits_before
+        after = H.tree_hash(course, exclude=keep)
+        after.pop("gradebook.db")
+        out = nbformat.read(course / "autograded" / "prober" / H.ASSIGNMENT / "attack01.ipynb", 4)
+        text = "".join(
+            o.get("text", "")
+            for cell in out.cells
+            if cell.cell_type == "code"
+            for o in cell.get("outputs", [])
+        )
+        yield course, c, run, H.scores(course, c), before, after, text, hits_during
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_every_probe_ran_and_was_blocked(outside):
-    *_, text, hits = outside
-    assert f"PROBES {PROBE_COUNT}" in text
-    assert "LEAK" not in text, text
-    assert text.count("BLOCKED") == PROBE_COUNT
-    assert hits == []
+    *_, text, hits_during = outside
+    assert "PROBES DONE" in text, text
+    assert probes.outcomes(text) == dict.fromkeys(probes.PROBE_NAMES, "BLOCKED"), text
+    assert hits_during == 0
 
 
 def test_nothing_outside_scratch_changed(outside):
     course, c, run, scores, before, after, text, hits = outside
     assert before == after
-    assert not (course / "pwned.txt").exists()
+    assert not (course / "dropbox" / "pwned.txt").exists()
     assert not (REPO / "pwned.txt").exists()
-    assert not (REPO / ".venv" / "pwned.txt").exists()
 
 
 def test_prober_still_graded_on_its_numbers(outside):
@@ -319,6 +419,47 @@ def test_sandbox_argv_unprivileged_grader_uses_a_user_namespace(tmp_path, monkey
     assert "--unshare-user" in argv and not any(a.endswith("setpriv") for a in argv)
     nproc = next(a for a in argv if a.startswith("--nproc="))
     assert int(nproc.split("=")[1]) >= 128
+
+
+NOBODY = 65534
+
+
+def test_unprivileged_grader_sandbox_really_blocks(exposed, listener, monkeypatch):
+    """The path a non-root grader takes (a user namespace, no setpriv), run for real: the
+    command sandbox_argv builds for an unprivileged grader is executed as an unprivileged uid
+    and the probes must all be BLOCKED. The kernel is the system Python (stdlib probes): the
+    venv may live where that uid cannot reach it (/root), so the Python roots are not bound."""
+    import autograder.grading.execution.sandbox as sb
+
+    require(os.geteuid() == 0, "this test drops to an unprivileged uid: it needs a root grader")
+    require(shutil.which("bwrap") is not None, "bubblewrap is not installed")
+    course, targets = exposed
+    _, hits = listener
+    s = make_scratch(uid=NOBODY)
+    os.chmod(s.root, 0o711)  # the unprivileged bwrap must reach work/ and ipc/ (owned by it)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(os, "geteuid", lambda: NOBODY)
+            m.setattr(sb, "_python_roots", lambda: [])
+            argv = sandbox_argv(
+                [CONTROL_PYTHON, "-c", probes.script(targets)],
+                s.work,
+                ipc_dir=s.ipc,
+                uid=NOBODY,
+                # the repository on the path: only autograder/student is mounted there
+                env={**sandbox_env(0), "PYTHONPATH": str(REPO)},
+            )
+        assert "--unshare-user" in argv and SETPRIV not in argv
+        before = len(hits)
+        res = subprocess.run(
+            _as_uid(NOBODY) + argv, capture_output=True, text=True, timeout=120, cwd="/"
+        )
+    finally:
+        s.cleanup()
+    assert "PROBES DONE" in res.stdout, res.stdout + res.stderr
+    assert probes.outcomes(res.stdout) == dict.fromkeys(probes.PROBE_NAMES, "BLOCKED")
+    time.sleep(0.3)
+    assert len(hits) == before
 
 
 def test_missing_bwrap_stops_grading_loudly(monkeypatch, tmp_path):

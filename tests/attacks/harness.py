@@ -150,15 +150,17 @@ def autograde(
 
 
 def scores(course: Path, c: Config, assignment: str = ASSIGNMENT) -> dict[str, dict[str, float]]:
-    """{student: {grade_id: score}} from the gradebook (missing cells -> 0)."""
-    from nbgrader.api import Gradebook
+    """{student: {grade_id: score}} from the gradebook (missing cells -> 0). A student in the
+    gradebook without a graded notebook is absent; any other gradebook error is raised (a
+    broad except here once dropped students silently)."""
+    from nbgrader.api import Gradebook, MissingEntry
 
     out: dict[str, dict[str, float]] = {}
     with Gradebook(c.CourseDirectory.db_url, "attack") as gb:
         for student in gb.students:
             try:
                 sub = gb.find_submission_notebook(assignment, assignment, student.id)
-            except Exception:  # noqa: BLE001
+            except MissingEntry:
                 continue
             out[student.id] = {g.name: float(g.score or 0.0) for g in sub.grades}
     return out

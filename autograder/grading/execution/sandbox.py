@@ -39,8 +39,9 @@ applies (it never applies to root) and stops fork bombs.
 
 Kernel environment: only ``sandbox_env()`` (PATH, HOME, NBGRADER_EXECUTION=autograde,
 BACKPROP_GRADING_SEED, MPLBACKEND=Agg, OMP_NUM_THREADS=1, ...). The seed is
-``SandboxedExecute.grading_seed``, else ``TrustedScores.grading_seed`` (one setting for both),
-else the grader's env ``BACKPROP_GRADING_SEED``, else 0. Default limits (``Limits``): 300 s CPU,
+``TrustedScores.grading_seed``, else ``SandboxedExecute.grading_seed`` (one setting for both:
+``config.grading_seed_from``), else the grader's env ``BACKPROP_GRADING_SEED``, else 0.
+Default limits (``Limits``): 300 s CPU,
 4 GiB address space per process, 128 tasks, 64 MiB per file, 256 open files, 256 MiB /tmp;
 ``SandboxedExecute``: ``timeout`` per cell (nbgrader's trait), ``notebook_timeout`` 600 s, output
 capped at 1 MiB per cell and 8 MiB per notebook (record bundles: 8 MiB each, 16 per cell), ZMQ

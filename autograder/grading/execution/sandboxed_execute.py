@@ -84,10 +84,13 @@ class SandboxedExecute(Execute):
         return self.km
 
     def seed(self) -> str:
-        """The grading seed for the kernel: this trait, else TrustedScores.grading_seed (one
-        setting for both), else env BACKPROP_GRADING_SEED, else 0."""
-        if self.grading_seed not in (None, ""):
-            return str(self.grading_seed)
+        """The grading seed for the kernel: the run's one seed, as TrustedScores resolves it
+        (``config.grading_seed_from``: c.TrustedScores.grading_seed, else this trait, else env
+        BACKPROP_GRADING_SEED, else 0). Were this trait to win over TrustedScores', a course
+        configuring both differently would record every answer with the wrong seed (all 0)."""
+        trusted = self.config.get("TrustedScores", {}).get("grading_seed")
+        if trusted in (None, "") and self.grading_seed not in (None, ""):
+            return str(self.grading_seed)  # set on this instance only (not through config)
         return str(grading_seed_from(self.config))
 
     # -- the notebook --------------------------------------------------------------------
