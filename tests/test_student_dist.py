@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.parsing import parse_python
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "build_student_dist.py"
 LESSONS = [
@@ -66,7 +68,7 @@ def dist(tmp_path_factory):
 def imported_modules(source):
     """Absolute module names a Python source imports (import x.y / from x.y import z)."""
     names = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse_python(source)):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

@@ -17,6 +17,7 @@ from nbformat import NotebookNode
 from autograder.grading.integrity.flags import RECORD_MIME  # noqa: F401
 from autograder.grading.integrity.flags import dedupe as _dedupe
 from autograder.grading.integrity.flags import flag as _flag
+from autograder.parsing import parse_python
 
 # Exercises where gradients must be computed by hand; `Exercise.forbidden` overrides this.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
@@ -73,7 +74,7 @@ def _exercise_functions(
 def _parse(src: str) -> ast.Module | None:
     lines = [ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))]
     try:
-        return ast.parse("\n".join(lines))
+        return parse_python("\n".join(lines))
     except SyntaxError:
         return None
 
