@@ -124,4 +124,26 @@ def assert_data_close(got: Any, want: Any, rtol: float = RTOL, atol: float = ATO
         raise AssertionError("generated data differ beyond tolerance:\n  " + "\n  ".join(diff))
 
 
-__all__ = ["RTOL", "ATOL", "floats_close", "data_diff", "data_close", "assert_data_close"]
+# A generated value (a fixture) is up to date when it agrees with a fresh computation far more
+# closely than grading can see: within 1/10,000 of its exercise's own grading tolerance, never
+# tighter than RTOL/ATOL. Round-off is not always a few ulps: a central difference divides it by
+# 2h, so lesson 06's numerical gradients (h = 1e-5) differ in the 11th digit between CPUs
+# (1.6821745041362133 vs 1.6821745041140088, rel 1.3e-11, measured), which RTOL would call stale.
+GENERATED_MARGIN = 1e-4
+
+
+def generated_tolerance(grading_rtol: float, grading_atol: float) -> tuple[float, float]:
+    """(rtol, atol) for comparing regenerated data of an exercise graded with these tolerances."""
+    return max(RTOL, grading_rtol * GENERATED_MARGIN), max(ATOL, grading_atol * GENERATED_MARGIN)
+
+
+__all__ = [
+    "RTOL",
+    "ATOL",
+    "GENERATED_MARGIN",
+    "floats_close",
+    "data_diff",
+    "data_close",
+    "assert_data_close",
+    "generated_tolerance",
+]

@@ -4,9 +4,11 @@
     python scripts/make_fixtures.py --check    # exit 1 when a committed fixture is out of date
 
 "Out of date" means a difference beyond autograder.tolerance (structure, keys, dtypes, shapes
-and strings exactly; floats within rtol 1e-12 / atol 1e-12): the last bits of the floats depend
-on the CPU (numpy's summation order), so a fixture made on another machine is not stale, and it
-is not rewritten either (no churn in git when the data did not change).
+and strings exactly; an exercise's floats within `generated_tolerance` of its grading rtol/atol,
+i.e. 1e-4 of what grading can see and never tighter than 1e-12): the last bits of the floats
+depend on the CPU (numpy's summation order; a numerical gradient magnifies them by 1/h), so a
+fixture made on another machine is not stale, and it is not rewritten either (no churn in git
+when the data did not change).
 
 A fixture holds, per exercise: the worked-example cases (Exercise.worked_examples, else
 make_cases with a fixed seed), the reference outputs, the outputs of every misconception variant,
@@ -31,7 +33,7 @@ from autograder.student import lessons  # noqa: E402
 from autograder.student.check import FIXTURES  # noqa: E402
 from autograder.student.serialize import encode, encode_case  # noqa: E402
 from autograder.student.spec import EXERCISES, case_seed  # noqa: E402
-from autograder.tolerance import data_diff  # noqa: E402
+from autograder.tolerance import ATOL, RTOL, data_diff, generated_tolerance  # noqa: E402
 
 FIXTURE_SEED = 20261122
 
@@ -91,7 +93,17 @@ def fixture_diff(path: Path, text: str) -> list[str]:
         old = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
         return [f"not JSON: {err}"]
-    return data_diff(old, json.loads(text))
+    new = json.loads(text)
+    if not (isinstance(old, dict) and isinstance(old.get("exercises"), dict)):
+        return data_diff(old, new)
+    old_ex, new_ex = old.pop("exercises"), new.pop("exercises")
+    diff = data_diff(old, new)
+    diff += data_diff(sorted(old_ex), sorted(new_ex), path="$.exercises(keys)")
+    for ex_id in sorted(set(old_ex) & set(new_ex)):
+        ex = EXERCISES.get(ex_id)
+        rtol, atol = generated_tolerance(ex.rtol, ex.atol) if ex else (RTOL, ATOL)
+        diff += data_diff(old_ex[ex_id], new_ex[ex_id], rtol, atol, path=f"$.exercises.{ex_id}")
+    return diff
 
 
 def main(argv: list[str] | None = None) -> int:

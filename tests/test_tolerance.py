@@ -192,6 +192,43 @@ def test_check_exit_codes(make_fixtures, tmp_path, capsys):
     assert "out of date" in err and "l02.json" in err
 
 
+def test_generated_tolerance_follows_the_grading_tolerance():
+    from autograder.tolerance import generated_tolerance
+
+    assert generated_tolerance(1e-6, 1e-9) == (1e-10, 1e-12)  # 1e-4 of what grading sees
+    assert generated_tolerance(1e-14, 1e-14) == (RTOL, ATOL)  # never tighter than the floor
+
+
+def test_numerical_gradient_round_off_is_not_staleness(make_fixtures, tmp_path):
+    """CI failed on another CPU: l06's central differences (h = 1e-5) moved by rel 1.3e-11."""
+    rendered06 = make_fixtures.render(make_fixtures.fixture_for("l06"))
+    path = _copy_fixtures(tmp_path) / "l06.json"
+    path.write_text(rendered06, encoding="utf-8")
+    where = {}
+
+    def drift(rel):
+        def change(data):
+            ex = data["exercises"]["l06_numerical"]
+            p, v = next(pv for pv in _floats(ex["expected"]) if pv[1] != 0.0)
+            where["path"] = p
+            _set(ex["expected"], p, v * (1 + rel))
+
+        return change
+
+    _rewrite(path, drift(1.3e-11))  # the CI failure's size
+    assert make_fixtures.fixture_diff(path, rendered06) == []
+    path.write_text(rendered06, encoding="utf-8")
+    _rewrite(path, drift(1e-8))  # still far below grading's 1e-6, but no CPU explains it
+    diff = make_fixtures.fixture_diff(path, rendered06)
+    assert len(diff) == 1 and "l06_numerical" in diff[0], diff
+
+
+def test_a_missing_exercise_is_out_of_date(make_fixtures, rendered, tmp_path):
+    path = _copy_fixtures(tmp_path) / "l01.json"
+    _rewrite(path, lambda data: data["exercises"].pop(sorted(data["exercises"])[0]))
+    assert make_fixtures.fixture_diff(path, rendered)
+
+
 def test_notebook_nodes_and_tuples_compare_as_their_json():
     import nbformat
 
