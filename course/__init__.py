@@ -15,21 +15,34 @@ from .activations import (
     tanh,
     tanh_grad,
 )
+from .datasets import spiral
 from .gradcheck import (
+    grad_check_sampled,
     numerical_derivative_elementwise,
     numerical_gradient,
     numerical_gradient_array,
     rel_error,
 )
+from .initialisation import SCHEMES, init_params, weight_std
 from .layers import (
+    ACTIVATION_LAYERS,
     activation_backward,
     activation_forward,
+    affine_backward,
+    affine_forward,
     dense_backward,
     dense_forward,
     neuron_backward,
     neuron_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
 )
 from .losses import LOSSES, bce_with_logits, half_mse, half_sse, mse, seed001_cross_entropy, sse
+from .mlp import layer_grad_norms, mlp_backward, mlp_forward, mlp_predict
 from .network import (
     aug,
     aug_backward,
@@ -52,6 +65,8 @@ from .seed_nets import (
     train_layer,
     train_neuron,
 )
+from .sgd import minibatches, sgd_epoch, train_mlp
+from .softmax import log_softmax, softmax, softmax_cross_entropy
 
 __all__ = [
     "ACTIVATIONS",
@@ -99,4 +114,29 @@ __all__ = [
     "sigmoid_net_step",
     "train_layer",
     "train_neuron",
+    # lesson 07 (the capstone)
+    "spiral",
+    "grad_check_sampled",
+    "SCHEMES",
+    "init_params",
+    "weight_std",
+    "ACTIVATION_LAYERS",
+    "affine_backward",
+    "affine_forward",
+    "relu_backward",
+    "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "tanh_backward",
+    "tanh_forward",
+    "layer_grad_norms",
+    "mlp_backward",
+    "mlp_forward",
+    "mlp_predict",
+    "minibatches",
+    "sgd_epoch",
+    "train_mlp",
+    "log_softmax",
+    "softmax",
+    "softmax_cross_entropy",
 ]

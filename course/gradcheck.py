@@ -59,3 +59,43 @@ def rel_error(a, n):
     if a.shape != n.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {n.shape}")
     return float(np.max(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))
+
+
+def grad_check_sampled(f, params, grads, n_samples, rng, h=1e-5):
+    """Check analytic gradients at a few random coordinates instead of all of them (cs231n's
+    grad_check_sparse, over a dict of parameters): a full sweep of a big network costs two
+    forward passes per parameter.
+
+    f: params dict -> scalar loss. params {name: array}; grads {"d" + name: array of the same
+    shape}. From each parameter array, n_samples coordinates (all of them if it has fewer) are
+    drawn without replacement with rng (a numpy Generator or a seed), and the central difference
+    (f(p+h) - f(p-h)) / 2h there is compared with the analytic value. Returns the largest
+    relative error |a - n| / max(1e-8, |a| + |n|) over the checked coordinates (as rel_error).
+    f gets float64 working copies; the caller's arrays are never modified.
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
+        raise ValueError(f"n_samples must be a positive int; got {n_samples!r}")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int; got {n_samples}")
+    missing = [k for k in params if "d" + k not in grads]
+    if missing:
+        raise ValueError(f"no gradient for {missing}; grads has {sorted(grads)}")
+    work = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    for k, v in work.items():
+        if np.shape(grads["d" + k]) != v.shape:
+            raise ValueError(f"grads['d{k}'] has shape {np.shape(grads['d' + k])}, {k} {v.shape}")
+    rng = np.random.default_rng(rng)
+    worst = 0.0
+    for k in sorted(work):
+        x, analytic = work[k], np.asarray(grads["d" + k], dtype=np.float64)
+        for flat in rng.choice(x.size, size=min(n_samples, x.size), replace=False):
+            i = np.unravel_index(flat, x.shape)
+            old = x[i]
+            x[i] = old + h
+            f_plus = float(f(work))
+            x[i] = old - h
+            f_minus = float(f(work))
+            x[i] = old
+            a, n = analytic[i], (f_plus - f_minus) / (2 * h)
+            worst = max(worst, abs(a - n) / max(1e-8, abs(a) + abs(n)))
+    return float(worst)

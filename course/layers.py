@@ -6,7 +6,7 @@ Batch layout: X (n, d) rows = examples, W (d, m), b (m,), Z = X @ W + b (n, m).
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_activation, sigmoid
 
 
 def _f64(a):
@@ -67,3 +67,101 @@ def dense_backward(dZ, cache):
     X, W = cache
     dZ = _f64(dZ)
     return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+# --- the capstone's layers (lesson 07): affine with a bias, and activation layers on the cache --
+# affine_* is dense_* with its input checked and named as cs231n names it; the activation layers
+# each keep in their cache what their own backward needs (Z for ReLU, the output for sigmoid/tanh).
+
+
+def affine_forward(X, W, b):
+    """Z = X @ W + b over a batch.
+
+    X (n, d), W (d, m), b (m,) -> Z (n, m). Returns (Z, cache) with cache = (X, W).
+    """
+    X, W, b = _f64(X), _f64(W), _f64(b)
+    if X.ndim != 2 or W.ndim != 2 or b.ndim != 1:
+        raise ValueError(
+            f"affine_forward expects X (n,d), W (d,m), b (m,); got X {X.shape}, W {W.shape}, "
+            f"b {b.shape}"
+        )
+    if X.shape[1] != W.shape[0] or b.shape[0] != W.shape[1]:
+        raise ValueError(
+            f"affine_forward: X {X.shape}, W {W.shape}, b {b.shape} do not chain "
+            "(need X.shape[1] == W.shape[0] and b.shape == (W.shape[1],))"
+        )
+    return X @ W + b, (X, W)
+
+
+def affine_backward(dZ, cache):
+    """From dZ = dL/dZ (n, m): returns (dX (n, d) = dZ W^T, dW (d, m) = X^T dZ,
+    db (m,) = dZ summed over the batch: b is added to every row, so each row sends it a share)."""
+    X, W = cache
+    dZ = _f64(dZ)
+    if dZ.shape != (X.shape[0], W.shape[1]):
+        raise ValueError(
+            f"affine_backward: dZ has shape {dZ.shape}, the layer's output was "
+            f"{(X.shape[0], W.shape[1])}"
+        )
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def _same_shape(name, dout, kept):
+    dout = _f64(dout)
+    if dout.shape != kept.shape:
+        raise ValueError(f"{name}: upstream gradient {dout.shape} != layer output {kept.shape}")
+    return dout
+
+
+def relu_forward(Z):
+    """H = max(Z, 0), any shape. Returns (H, cache) with cache = Z."""
+    Z = _f64(Z)
+    return np.maximum(Z, 0.0), Z
+
+
+def relu_backward(dH, cache):
+    """dZ = dH where Z > 0, else 0 (ReLU'(0) = 0, as torch). A new array; dH is not modified."""
+    Z = cache
+    return _same_shape("relu_backward", dH, Z) * (Z > 0)
+
+
+def sigmoid_forward(Z):
+    """H = sigmoid(Z) (stable). Returns (H, cache) with cache = H: s' = H (1 - H) needs only it."""
+    H = sigmoid(Z)
+    return H, H
+
+
+def sigmoid_backward(dH, cache):
+    """dZ = dH * H (1 - H)."""
+    H = cache
+    return _same_shape("sigmoid_backward", dH, H) * H * (1.0 - H)
+
+
+def tanh_forward(Z):
+    """H = tanh(Z). Returns (H, cache) with cache = H: tanh' = 1 - H^2."""
+    H = np.tanh(_f64(Z))
+    return H, H
+
+
+def tanh_backward(dH, cache):
+    """dZ = dH * (1 - H^2)."""
+    H = cache
+    return _same_shape("tanh_backward", dH, H) * (1.0 - H**2)
+
+
+# name -> (forward, backward) of an activation layer
+ACTIVATION_LAYERS = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+}
+
+
+def get_activation_layer(name):
+    """(forward, backward) for an activation layer name, with a clear message otherwise."""
+    try:
+        return ACTIVATION_LAYERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {sorted(ACTIVATION_LAYERS)}"
+        ) from None
