@@ -366,6 +366,13 @@ def test_init_variances(scheme, variance):
         assert abs(W.mean()) < 5 * np.sqrt(want / W.size)
 
 
+def test_weight_std_closed_forms():
+    assert course.weight_std("zero", 3, 4) == 0.0
+    assert course.weight_std("small", 3, 4) == 0.01
+    assert course.weight_std("xavier", 3, 5) == pytest.approx(0.5, rel=1e-15)  # sqrt(2/8)
+    assert course.weight_std("he", 8, 5) == pytest.approx(0.5, rel=1e-15)  # sqrt(2/8)
+
+
 def test_init_is_reproducible_and_takes_a_generator():
     a = course.init_params([4, 6, 3], "he", rng=7)
     b = course.init_params([4, 6, 3], "he", rng=np.random.default_rng(7))
