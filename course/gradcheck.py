@@ -6,6 +6,19 @@ gradient_check.py. Keep |pre-activations| well above h near a ReLU kink.
 import numpy as np
 
 
+def _plus_minus(x, i, h, evaluate):
+    """(evaluate() with x[i] + h, evaluate() with x[i] - h); x[i] is restored afterwards."""
+    old = x[i]
+    try:
+        x[i] = old + h
+        plus = evaluate()
+        x[i] = old - h
+        minus = evaluate()
+    finally:
+        x[i] = old
+    return plus, minus
+
+
 def numerical_gradient(f, x, h=1e-5):
     """Gradient of the scalar function f at x, one element at a time.
 
@@ -16,12 +29,7 @@ def numerical_gradient(f, x, h=1e-5):
     x = np.array(x, dtype=np.float64)  # working copy
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        f_plus = float(f(x))
-        x[i] = old - h
-        f_minus = float(f(x))
-        x[i] = old
+        f_plus, f_minus = _plus_minus(x, i, h, lambda: float(f(x)))
         grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
 
@@ -33,12 +41,8 @@ def numerical_gradient_array(f, x, dout, h=1e-5):
     dout = np.asarray(dout, dtype=np.float64)
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        f_plus = np.array(f(x), dtype=np.float64)  # copy: f may return a view of x
-        x[i] = old - h
-        f_minus = np.array(f(x), dtype=np.float64)
-        x[i] = old
+        # a copy each time: f may return a view of x
+        f_plus, f_minus = _plus_minus(x, i, h, lambda: np.array(f(x), dtype=np.float64))
         grad[i] = np.sum((f_plus - f_minus) * dout) / (2 * h)
     return grad
 
@@ -90,12 +94,7 @@ def grad_check_sampled(f, params, grads, n_samples, rng, h=1e-5):
         x, analytic = work[k], np.asarray(grads["d" + k], dtype=np.float64)
         for flat in rng.choice(x.size, size=min(n_samples, x.size), replace=False):
             i = np.unravel_index(flat, x.shape)
-            old = x[i]
-            x[i] = old + h
-            f_plus = float(f(work))
-            x[i] = old - h
-            f_minus = float(f(work))
-            x[i] = old
+            f_plus, f_minus = _plus_minus(x, i, h, lambda: float(f(work)))
             a, n = analytic[i], (f_plus - f_minus) / (2 * h)
             worst = max(worst, abs(a - n) / max(1e-8, abs(a) + abs(n)))
     return float(worst)

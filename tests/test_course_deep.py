@@ -16,6 +16,7 @@ from torch import nn
 import course
 import course.sgd
 from autograder.tolerance import data_diff
+from tests.oracles import err, num_grad
 
 SEEDS = range(20)
 DEPTHS = range(1, 7)
@@ -25,27 +26,6 @@ MARGIN = 0.01  # |pre-activation| at a ReLU stays above this, far above what h m
 TORCH_TOL = 1e-12  # numpy vs torch, both float64: only the summation order differs
 CD_TOL = 1e-7  # analytic vs central differences (cs231n: < 1e-7 is good)
 TORCH_ACT = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
-
-
-def err(a, b):
-    """max|a-b| / max(|a|+|b|) over the whole array (one denominator, so an element whose true
-    value is ~0 does not turn round-off into a large ratio)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
-    scale = np.max(np.abs(a) + np.abs(b))
-    return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
-
-
-def num_grad(f, x, h=H):
-    """Central differences of the scalar f at x (float64), one element at a time, on copies."""
-    x = np.array(x, dtype=np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        g[i] = (float(f(xp)) - float(f(xm))) / (2 * h)
-    return g
 
 
 def num_grad_params(f, P, name):

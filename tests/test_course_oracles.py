@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 import course
 from course import torch_nets
+from tests.oracles import err, num_grad
 
 SEEDS = range(20)
 H = 1e-5
@@ -25,27 +26,6 @@ TORCH_ACT = {
     "tanh": torch.tanh,
     "identity": lambda z: z,
 }
-
-
-def err(a, b):
-    """Relative error max|a-b| / max(|a|+|b|) over the whole array (one denominator, so an
-    element whose true value is ~0 does not turn rounding noise into a large ratio)."""
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
-    scale = np.max(np.abs(a) + np.abs(b))
-    return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
-
-
-def num_grad(f, x, h=H):
-    """Central differences of scalar f at x (float64), one element at a time, on copies."""
-    x = np.array(x, dtype=np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        g[i] = (float(f(xp)) - float(f(xm))) / (2 * h)
-    return g
 
 
 def tt(a, grad=False):

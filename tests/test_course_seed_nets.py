@@ -7,30 +7,12 @@ import torch
 import torch.nn.functional as F
 
 from course import seed_nets
+from tests.oracles import err, num_grad
 
 SEEDS = range(20)
 TORCH_TOL = 1e-12
 CD_TOL = 1e-7
 MARGIN = 0.05
-
-
-def err(a, b):
-    """max|a-b| / max(|a|+|b|) over the whole array (shapes must match exactly)."""
-    a, b = np.asarray(a), np.asarray(b)
-    assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
-    scale = np.max(np.abs(a) + np.abs(b))
-    return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
-
-
-def num_grad(f, x, h=1e-5):
-    x = np.array(x, dtype=np.float64)
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += h
-        xm[i] -= h
-        g[i] = (float(f(xp)) - float(f(xm))) / (2 * h)
-    return g
 
 
 def tt(a, grad=False):
