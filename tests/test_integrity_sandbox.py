@@ -71,6 +71,22 @@ def listener():
     close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _repo_reachable_by_any_uid():
+    """The control probes and the unprivileged grader run as another uid, which must reach the
+    repository (as a real grader's own uid does). A clone under `mktemp -d` sits in a 0700
+    folder; give its ancestors o+x (traverse only, no listing) for this module, then restore."""
+    changed = []
+    for d in [REPO, *REPO.parents]:
+        mode = d.stat().st_mode & 0o7777
+        if not mode & 0o001 and os.access(d, os.W_OK):
+            os.chmod(d, mode | 0o001)
+            changed.append((d, mode))
+    yield
+    for d, mode in changed:
+        os.chmod(d, mode)
+
+
 def _exposed_root() -> Path:
     """A fresh 0755 folder under /tmp: the course put where Unix permissions allow any uid to
     read it, so only the sandbox's mounts can stop a probe (the pytest tmp dir is 0700 root,
