@@ -74,13 +74,15 @@ def listener():
 @pytest.fixture(scope="module", autouse=True)
 def _repo_reachable_by_any_uid():
     """The control probes and the unprivileged grader run as another uid, which must reach the
-    repository (as a real grader's own uid does). A clone under `mktemp -d` sits in a 0700
-    folder; give its ancestors o+x (traverse only, no listing) for this module, then restore."""
+    repository (as a real grader's own uid does). A clone under `mktemp -d` is a 0700 folder:
+    for this module the repository gets o+rx (Python's importer lists it, as in a 0755 clone)
+    and its ancestors o+x (traverse only, no listing); the modes are restored after."""
     changed = []
     for d in [REPO, *REPO.parents]:
         mode = d.stat().st_mode & 0o7777
-        if not mode & 0o001 and os.access(d, os.W_OK):
-            os.chmod(d, mode | 0o001)
+        want = mode | (0o005 if d == REPO else 0o001)
+        if want != mode and os.access(d, os.W_OK):
+            os.chmod(d, want)
             changed.append((d, mode))
     yield
     for d, mode in changed:
