@@ -74,7 +74,9 @@ define(  # 4
     "missing_transpose",
     "missing transpose",
     """The numbers are right but laid out transposed. A gradient has the shape of the thing it
-    is the gradient of: dW has the shape of W. With Z = X W, dW = X^T dZ (not dZ^T X).""",
+    is the gradient of: dW has the shape of W, whichever layout W uses. Batch layout, Z = X W
+    with W (d, m): dW = X^T dZ (not dZ^T X). Neuron-per-row layout, z = W x with W (m, d):
+    dW = outer(delta, x), one row per neuron (not outer(x, delta)).""",
 )
 define(  # 4
     "column_vs_vector",
