@@ -24,8 +24,21 @@ _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
 
 
 # Wrappers that change a value's type or container, not the computation: looked through.
-_WRAPPERS = {"float", "asarray", "array", "as_tensor", "from_numpy", "tensor", "to", "astype",
-             "double", "copy", "clone", "detach", "numpy"}
+_WRAPPERS = {
+    "float",
+    "asarray",
+    "array",
+    "as_tensor",
+    "from_numpy",
+    "tensor",
+    "to",
+    "astype",
+    "double",
+    "copy",
+    "clone",
+    "detach",
+    "numpy",
+}
 _SAME = {"t": "T", "dot": "matmul", "mm": "matmul", "multiply": "mul"}
 
 
@@ -46,8 +59,11 @@ class _Erase(ast.NodeTransformer):
             return ast.Attribute(value=self.visit(func.value), attr="T", ctx=ast.Load())
         if name == "matmul" and isinstance(func, ast.Attribute) and len(args) == 2:
             return ast.BinOp(left=args[0], op=ast.MatMult(), right=args[1])
-        return ast.Call(func=ast.Name(id=name or "?", ctx=ast.Load()), args=args,
-                        keywords=[self.visit(k) for k in node.keywords])
+        return ast.Call(
+            func=ast.Name(id=name or "?", ctx=ast.Load()),
+            args=args,
+            keywords=[self.visit(k) for k in node.keywords],
+        )
 
     def visit_Subscript(self, node):
         if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
@@ -113,7 +129,8 @@ def _parse(source: str) -> ast.AST:
 
 
 def _strip_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
+    lines = source.split("\n")
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
 
 
 @dataclass(frozen=True)
