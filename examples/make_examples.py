@@ -36,6 +36,7 @@ LESSONS = (
     "04_gradients_by_hand",
     "05_matrix_backprop",
     "06_gradient_check",
+    "07_deep_network",
 )
 TIMESTAMP = "2026-03-01 12:00:00.000000 UTC"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"

@@ -32,6 +32,12 @@ SCHEME: dict[str, tuple[bool, dict[str, float]]] = {
     "l06_numerical": (False, {"dW": 1.0}),
     "l06_rel_error": (False, {"rel_error": 1.0}),
     "l06_update": (True, {"W1_new": H, "W2_new": H}),
+    "l07_affine": (True, {"Z": Q, "dX": Q, "dW": Q, "db": Q}),
+    "l07_relu": (True, {"H": H, "dZ": H}),
+    "l07_softmax": (True, {"loss": H, "dlogits": H}),
+    "l07_mlp": (True, {"scores": H, "grads": H}),
+    "l07_init": (False, {"params": 1.0}),
+    "l07_sgd": (True, {"params": H, "losses": H}),
 }
 
 

@@ -36,6 +36,7 @@ LESSONS = [
     "04_gradients_by_hand",
     "05_matrix_backprop",
     "06_gradient_check",
+    "07_deep_network",
 ]
 FORBIDDEN = ("course", "autograder.grading")
 
@@ -96,7 +97,8 @@ def test_wheel_holds_only_the_student_package(dist):
     assert not [n for n in names if n.startswith(("course/", "autograder/grading"))]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     # Everything the checks need is there: every lesson's spec module and fixture file.
-    for prefix, lesson in zip(("l01", "l02", "l03", "l04", "l05", "l06"), LESSONS, strict=True):
+    prefixes = ("l01", "l02", "l03", "l04", "l05", "l06", "l07")
+    for prefix, lesson in zip(prefixes, LESSONS, strict=True):
         assert f"autograder/student/fixtures/{prefix}.json" in payload
         assert f"autograder/student/lessons/{prefix}_{lesson[3:]}.py" in payload
     for name, text in texts.items():

@@ -28,6 +28,7 @@ LESSONS = (
     "04_gradients_by_hand",
     "05_matrix_backprop",
     "06_gradient_check",
+    "07_deep_network",
 )
 # Modules a pooled kernel may import before it is handed a submission (the slow imports);
 # a lesson's kernels pre-import those of them that the lesson's source notebook imports.

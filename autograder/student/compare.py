@@ -138,18 +138,20 @@ def _fmt_num(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float, equal_nan=False) -> bool:
     if a.shape != b.shape:
         return False
     with np.errstate(all="ignore"):
-        return bool(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol))
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        return bool(np.allclose(a64, b64, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def _matches_loosely(got: np.ndarray, ref: np.ndarray, rtol: float, atol: float) -> bool:
-    """Same numbers (same size, raveled) — for matching variants whose shape is the mistake."""
+    """Same numbers (same size, raveled) — for matching variants whose shape is the mistake.
+    NaN matches NaN here: a variant may reproduce a mistake whose symptom is NaN (overflow)."""
     if got.size != ref.size:
         return False
-    return _close(got.ravel(), ref.ravel(), rtol, atol) and (
+    return _close(got.ravel(), ref.ravel(), rtol, atol, equal_nan=True) and (
         got.shape == ref.shape or got.squeeze().shape == ref.squeeze().shape
     )
 

@@ -36,6 +36,11 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "l05_torch_by_hand",
         "l06_gradients",
         "l06_update",
+        "l07_affine",
+        "l07_relu",
+        "l07_softmax",
+        "l07_mlp",
+        "l07_sgd",
     )
 }
 

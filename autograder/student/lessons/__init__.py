@@ -19,6 +19,7 @@ LESSONS = {
     "l04": "l04_gradients_by_hand",
     "l05": "l05_matrix_backprop",
     "l06": "l06_gradient_check",
+    "l07": "l07_deep_network",
 }
 # Development only: lesson modules not written yet (see module docstring). Empty = all required.
 PENDING: frozenset[str] = frozenset()
