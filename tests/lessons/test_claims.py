@@ -436,6 +436,117 @@ CLAIMS = [
 ]
 
 
+# --- lesson 07: the 10-layer stack of the vanishing-gradient plot ------------------------------
+@functools.cache
+def stack_norms(activation, scheme):
+    """||dL/dW_l|| (l = 1..10) and the RMS of each hidden H_l, by torch.autograd in float64, with
+    the lesson's data (default_rng(1)) and weights (default_rng(2), W1 first)."""
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(200, 100)), rng.integers(0, 3, size=200)
+    sizes = [100] * 10 + [3]
+    rng_w = np.random.default_rng(2)
+    Ws = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        scale = 0.01 if scheme == "small" else np.sqrt(2 / fan_in)
+        Ws.append(
+            torch.tensor(scale * rng_w.standard_normal((fan_in, fan_out)), requires_grad=True)
+        )
+    H, rms = torch.tensor(X), []
+    for l, W in enumerate(Ws):
+        Z = H @ W  # the biases start at zero
+        if l == len(Ws) - 1:
+            H = Z
+        else:
+            H = torch.sigmoid(Z) if activation == "sigmoid" else torch.relu(Z)
+            rms.append(H.pow(2).mean().sqrt().item())
+    torch.nn.functional.cross_entropy(H, torch.tensor(y)).backward()
+    return np.array([W.grad.norm().item() for W in Ws]), np.array(rms)
+
+
+def per_layer(norms):
+    return (norms[0] / norms[-1]) ** (1 / 9)
+
+
+CLAIMS += [
+    # An order-of-magnitude estimate: checked as such, on a log scale (a factor of about 3).
+    Claim(
+        "07",
+        r"nine layers about $0.025^9 \approx 4\times10^{-15}$",
+        lambda: [
+            np.log10(0.025**9),
+            np.log10(
+                stack_norms("sigmoid", "small")[0][0] / stack_norms("sigmoid", "small")[0][-1]
+            ),
+        ],
+        [np.log10(4e-15)] * 2,
+        atol=0.5,
+    ),
+    Claim(
+        "07",
+        "(the plot: a factor of about 40 between neighbouring layers)",
+        lambda: 1 / per_layer(stack_norms("sigmoid", "small")[0]),
+        40.0,
+        atol=5.0,
+    ),
+    Claim(
+        "07",
+        r"$\sqrt{2/100}\cdot\sqrt{100}\cdot\tfrac14 \approx 0.35$ per layer (the plot shows about $0.27$",
+        lambda: [np.sqrt(2 / 100) * np.sqrt(100) / 4, per_layer(stack_norms("sigmoid", "he")[0])],
+        [0.35, 0.27],
+        atol=0.01,
+    ),
+    # "About equal": within a factor 2 of each other; "about 1e-11": within a factor 3.
+    Claim(
+        "07",
+        r"the norms are about equal across layers, but all tiny (about $10^{-11}$)",
+        lambda: [
+            np.log10(stack_norms("relu", "small")[0].max() / stack_norms("relu", "small")[0].min()),
+            *np.log10(stack_norms("relu", "small")[0]),
+        ],
+        [np.log10(2) / 2] + [-11.0] * 10,
+        atol=0.5,
+    ),
+    Claim(
+        "07",
+        "the forward signal and the backward gradient both shrink by about $0.07$ per layer",
+        lambda: [
+            float(np.exp(np.mean(np.diff(np.log(stack_norms("relu", "small")[1]))))),
+            0.01 * np.sqrt(100) / np.sqrt(2),
+        ],
+        [0.07, 0.07],
+        atol=0.01,
+    ),
+    # "Of order 1": every layer's norm between 0.1 and 10 (log10 within 1 of 0).
+    Claim(
+        "07",
+        "ReLU with He initialisation keeps every layer's gradient of order 1",
+        lambda: np.log10(stack_norms("relu", "he")[0]),
+        [0.0] * 10,
+        atol=1.0,
+    ),
+    Claim(
+        "07",
+        r"a $2\to50\to50\to3$ network (2853 parameters)",
+        lambda: 2 * 50 + 50 + 50 * 50 + 50 + 50 * 3 + 3,
+        2853,
+    ),
+    Claim(
+        "07",
+        r"the largest float is about $1.8\times10^{308} \approx e^{709.8}$",
+        lambda: [np.finfo(np.float64).max / 1e308, np.log(np.finfo(np.float64).max)],
+        [1.8, 709.8],
+        atol=0.05,
+    ),
+    Claim(
+        "07",
+        r"$(32-1)/(32+1) \approx 0.94$",
+        lambda: (lambda num, ana: abs(num - ana) / (abs(num) + abs(ana)))(0.3, 32 * 0.3),
+        0.94,
+        atol=0.005,
+    ),
+]
+
+
 @pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: f"{c.lesson}: {c.text[:50]}")
 def test_claim(claim):
     text = re.sub(r"\s+", " ", claim.text)
