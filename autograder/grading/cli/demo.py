@@ -1,6 +1,7 @@
 """`make demo`: the instructor's whole loop on the bundled example class, in out/demo/.
 
-release (source/ -> release/), collect (examples/submissions), autograde in parallel, feedback
+release (source/ -> release/), a generated course secret (every student gets their own hidden
+inputs), collect (examples/submissions), autograde in parallel, feedback
 HTML, grades CSV, class report; then a short summary and where the outputs are.
 """
 
@@ -16,6 +17,19 @@ from autograder.grading.config import REPO_ROOT, GradingError, ensure_venv_on_pa
 
 EXAMPLES = REPO_ROOT / "examples" / "submissions"
 OUT = REPO_ROOT / "out" / "demo"
+
+
+def use_demo_secret(out: Path) -> Path:
+    """A fresh course secret for the demo class (per-student hidden inputs), in the demo's own
+    course dir (out/ is not tracked), handed to the grader and its workers through the env
+    variable ``StudentInputs`` reads by default. An instructor's own secret wins."""
+    import os
+
+    from autograder.grading.scoring.student_inputs import DEFAULT_SECRET_ENV, write_secret
+
+    path = write_secret(out / "course-secret")
+    os.environ.setdefault(DEFAULT_SECRET_ENV, path.read_text().strip())
+    return path
 
 
 def run_demo(
@@ -48,6 +62,7 @@ def run_demo(
     if out.exists():
         shutil.rmtree(out)
     (out / "source").mkdir(parents=True)
+    use_demo_secret(out)
     for lesson in lessons:
         shutil.copytree(REPO_ROOT / "source" / lesson, out / "source" / lesson)
     course = cli.Course(out, None, progress=progress)
