@@ -27,8 +27,9 @@ def use_demo_secret(out: Path) -> Path:
 
     from autograder.grading.scoring.student_inputs import DEFAULT_SECRET_ENV, write_secret
 
-    path = write_secret(out / "course-secret")
-    os.environ.setdefault(DEFAULT_SECRET_ENV, path.read_text().strip())
+    path = out / "course-secret"
+    if not os.environ.get(DEFAULT_SECRET_ENV):
+        os.environ[DEFAULT_SECRET_ENV] = write_secret(path).read_text().strip()
     return path
 
 
