@@ -1,8 +1,9 @@
 """`make demo`: the instructor's whole loop on the bundled example class, in out/demo/.
 
 release (source/ -> release/), a generated course secret (every student gets their own hidden
-inputs), collect (examples/submissions), autograde in parallel, feedback
-HTML, grades CSV, class report; then a short summary and where the outputs are.
+inputs), collect (examples/submissions), autograde in parallel, feedback HTML, grades CSV,
+Canvas and Moodle import files (roster: examples/roster.csv), class report; then a short
+summary and where the outputs are.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from autograder.grading.config import REPO_ROOT, GradingError, ensure_venv_on_path, source_lessons
 
 EXAMPLES = REPO_ROOT / "examples" / "submissions"
+ROSTER = REPO_ROOT / "examples" / "roster.csv"  # nbgrader id -> Canvas / Moodle ids
 OUT = REPO_ROOT / "out" / "demo"
 
 
@@ -73,6 +75,11 @@ def run_demo(
     results, wall, failures = cli.step_autograde(course, lessons, students, workers)
     cli.step_feedback(course, lessons, students, workers)
     csv_path = cli.step_export(course)
+    lms = {
+        fmt: cli.step_lms_export(course, fmt, ROSTER).path
+        for fmt in ("canvas", "moodle")
+        if ROSTER.exists()
+    }
     paths = cli.step_report(course, failures=failures)
     total = time.perf_counter() - t0
 
@@ -103,6 +110,8 @@ def run_demo(
             print(f"  {line}")
     print("outputs:")
     print(f"  grades CSV     {csv_path}")
+    for fmt, path in lms.items():
+        print(f"  {fmt + ' import':<14} {path}")
     print(f"  feedback HTML  {out / 'feedback'}/<student>/<lesson>/<lesson>.html")
     print(f"  report         {paths['html']}  ({paths['markdown'].name})")
     print(f"  score plot     {paths['png']}")
