@@ -94,3 +94,30 @@ def test_autograde_late_loses_penalty_extended_does_not(tmp_path_factory):
     assert got["late"][0] == full and got["late"][1] == pytest.approx(0.2 * full)
     # nbgrader keeps the penalty apart from the score (read_grades reports the difference)
     assert got["late"][2] == full
+
+
+def test_release_shows_due_date_and_sets_gradebook(tmp_path, capsys):
+    """backprop-grade release with a course.toml: the due date heads the released notebook
+    (an untagged-for-nbgrader markdown cell) and is the assignment's due date in the gradebook."""
+    import datetime as dt
+
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from autograder.grading.cli import app as cli
+    from tests import toy_course as toy
+
+    info = toy.make_toy_course(tmp_path, {"alice": "full"})
+    lesson = info["lessons"][0]
+    (tmp_path / "course.toml").write_text(
+        f"[late]\npenalty_per_day = 0.1\nmax_penalty = 0.5\nhard_deadline_days = 7\n"
+        f'[due]\n"{lesson}" = 2026-01-12T23:59:00Z\n'
+    )
+    assert cli.main(["--no-progress", "--course-dir", str(tmp_path), "release", lesson]) == 0
+    nb = nbformat.read(tmp_path / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+    top = nb.cells[0]
+    assert top.cell_type == "markdown" and "nbgrader" not in top.metadata
+    assert top.source.startswith("**Due: Monday 12 January 2026, 23:59 UTC.**"), top.source
+    assert "10 % per started day, at most 50 %" in top.source and "7 day(s)" in top.source
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}", "backprop") as gb:
+        assert gb.find_assignment(lesson).duedate == dt.datetime(2026, 1, 12, 23, 59)

@@ -216,16 +216,27 @@ def check_db(db_url: str) -> None:
 def step_release(course: Course, lessons, exchange=False) -> list[str]:
     from tqdm import tqdm
 
+    from autograder.grading.config import COURSE_ID
+    from autograder.grading.scoring import late_policy
+
+    # course.toml (due dates, extensions, late penalty): dates into the gradebook, where
+    # nbgrader measures lateness from, and onto the top of each released notebook.
+    policy = late_policy.load_policy(course.dir / late_policy.COURSE_FILE)
     done = []
     for lesson in tqdm(lessons, desc="release", unit="lesson", disable=not course.progress):
         res = course.api.generate_assignment(lesson, force=True, create=True)
         if not res.get("success"):
             raise GradingError(f"generate_assignment {lesson} failed: {_last_line(res)}")
+        if policy is not None:
+            for nb_path in sorted((course.dir / "release" / lesson).glob("*.ipynb")):
+                late_policy.add_due_banner(nb_path, policy, lesson)
         if exchange:
             res = course.api.release_assignment(lesson)
             if not res.get("success"):
                 raise GradingError(f"release to exchange {lesson} failed: {_last_line(res)}")
         done.append(lesson)
+    if policy is not None:
+        late_policy.set_due_dates(course.db_url, policy, COURSE_ID)
     return done
 
 

@@ -133,3 +133,47 @@ class CourseLatePolicy(LateSubmissionPlugin):
             score,
         )
         return None if frac <= 0 else round(frac * float(score or 0.0), 6)
+
+
+BANNER_TAG = "backprop-due-date"
+
+
+def due_banner(policy: CoursePolicy, lesson: str) -> str | None:
+    """The markdown shown at the top of the released notebook ("" when the lesson has no date)."""
+    due = policy.due.get(lesson)
+    if due is None:
+        return None
+    text = f"**Due: {due.astimezone(dt.UTC):%A %d %B %Y, %H:%M} UTC.**"
+    rules = []
+    if policy.penalty_per_day:
+        rules.append(
+            f"late work loses {100 * policy.penalty_per_day:g} % per started day"
+            + (f", at most {100 * policy.max_penalty:g} %" if policy.max_penalty < 1 else "")
+        )
+    if policy.hard_deadline_days is not None:
+        rules.append(f"it scores 0 more than {policy.hard_deadline_days:g} day(s) late")
+    if rules:
+        text += " " + "; ".join(rules).capitalize() + "."
+    return text + " An extension granted to you moves these dates."
+
+
+def add_due_banner(nb_path: Path, policy: CoursePolicy | None, lesson: str) -> bool:
+    """Put (or refresh) the due-date cell at the top of a released notebook; True if written.
+
+    A plain markdown cell (no nbgrader metadata): grading rebuilds submissions from the source
+    and never reads it."""
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    text = None if policy is None else due_banner(policy, lesson)
+    if text is None:
+        return False
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells = [c for c in nb.cells if BANNER_TAG not in c.get("metadata", {}).get("tags", [])]
+    cell = new_markdown_cell(text)
+    cell.metadata["tags"] = [BANNER_TAG]
+    cell.metadata["deletable"] = False
+    cell.metadata["editable"] = False
+    nb.cells.insert(0, cell)
+    nbformat.write(nb, str(nb_path))
+    return True
