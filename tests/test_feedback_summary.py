@@ -21,7 +21,7 @@ def test_summary_table_rows():
     nb = new_notebook(
         cells=[
             new_markdown_cell("# Lesson 1\n## 1.2 ReLU and its derivative"),
-            _graded("l01_relu", 1.0, 2.0, ["derivative_as_activation"]),
+            _graded("l01_relu", 1.0, 2.0, ["derivative_as_activation"] * 2),
             new_markdown_cell("## 1.3 The forward pass"),
             _graded("l01_neuron_forward", 2.0, 2.0),
             new_code_cell("x = 1"),  # not graded: no row

@@ -66,7 +66,7 @@ def summary_markdown(rows: list[dict]) -> str:
     for r in rows:
         score = "not graded yet" if r["score"] is None else _fmt(r["score"])
         full = r["score"] is not None and float(r["score"]) >= float(r["points"] or 0)
-        wrong = ", ".join(misconception_label(m) for m in r["misconceptions"])
+        wrong = ", ".join(dict.fromkeys(misconception_label(m) for m in r["misconceptions"]))
         wrong = wrong or ("\u2014" if full or r["score"] is None else "see the comment below")
         link = ""
         if r["section"]:
