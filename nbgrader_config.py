@@ -38,6 +38,7 @@ from autograder.grading.reporting.math_to_mathml import (
     MathToMathML,
 )
 from autograder.grading.scoring.canonicalize import CanonicalizeSubmission
+from autograder.grading.scoring.late_policy import CourseLatePolicy
 from autograder.grading.scoring.trusted_scores import TrustedScores
 
 c = get_config()  # noqa: F821  (injected by traitlets)
@@ -62,6 +63,8 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+# Due dates, extensions and the late penalty: course.toml at the course root (late_policy.py).
+c.AssignLatePenalties.plugin_class = CourseLatePolicy
 c.SandboxedExecute.kernel_name = "python3"
 c.SandboxedExecute.timeout = 60  # seconds per cell
 c.SandboxedExecute.notebook_timeout = 600.0  # seconds per notebook

@@ -42,6 +42,9 @@ def make_release(lessons: list[str] | None = None, release_dir: Path = REPO / "r
     lessons = lessons or source_lessons(REPO)
     if not lessons:
         raise GradingError(f"no lessons in {REPO / 'source'}")
+    from autograder.grading.scoring.late_policy import COURSE_FILE, add_due_banner, load_policy
+
+    policy = load_policy(REPO / COURSE_FILE)
     done = []
     with tempfile.TemporaryDirectory(prefix="make-release-") as tmp:
         course = Path(tmp)
@@ -59,6 +62,8 @@ def make_release(lessons: list[str] | None = None, release_dir: Path = REPO / "r
             out = course / "release" / lesson
             for nb in out.glob("*.ipynb"):
                 _normalize(nb)
+                # course.toml at the repository root: the due date on top (none: unchanged)
+                add_due_banner(nb, policy, lesson)
             dest = release_dir / lesson
             if dest.exists():
                 shutil.rmtree(dest)

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from autograder.student import CheckFailed, check, record
+from autograder.student.check import SUCCESS_LINE
 from autograder.student.record import MIME, make_bundle
 from autograder.student.serialize import decode
 from autograder.student.spec import get_exercise
@@ -87,7 +88,8 @@ CORRECT = {
 def test_check_passes_correct_functions(ex_id, interactive, capsys):
     check(ex_id, *CORRECT[ex_id])
     out = capsys.readouterr().out
-    assert "All right on the worked example" in out and "\u2718" not in out
+    assert SUCCESS_LINE in out and "\u2718" not in out
+    assert "the worked example is right; grading will run your function on fresh inputs" in out
 
 
 def test_check_fails_with_a_short_message_and_a_diagnosis(interactive, capsys):

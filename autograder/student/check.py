@@ -70,11 +70,17 @@ def check(ex_id: str, *fns: Any) -> None:
         lines.append(f"  note: your functions printed {printed} characters (not shown here)")
     wrong = [c.name for c in verdict.components.values() if not c.ok]
     if not wrong:
-        lines.append("All right on the worked example. (Graded on fresh random inputs.)")
+        # What the hidden test does differently, said where the student looks (otter #138, #383).
+        lines.append(SUCCESS_LINE)
         print("\n".join(lines))
         return None
     print("\n".join(lines))
     return _fail(f"{ex_id}: {len(wrong)} of {len(verdict.components)} wrong ({', '.join(wrong)})")
+
+
+SUCCESS_LINE = (
+    "All right: the worked example is right; grading will run your function on fresh inputs."
+)
 
 
 def _fail(message: str) -> None:

@@ -20,6 +20,10 @@ VERDICT_MIME = "application/vnd.backprop.verdict+json"
 # The grading seed reaches the kernel through this environment variable.
 SEED_ENV = "BACKPROP_GRADING_SEED"
 DEFAULT_SEED = 0
+# The kernel's per-student key (hex): HMAC(course secret, student id), made by the grader
+# (autograder.grading.scoring.student_inputs). The kernel never sees the course secret itself,
+# so a student knows their own key but cannot derive another student's inputs.
+STUDENT_KEY_ENV = "BACKPROP_STUDENT_KEY"
 
 # What nbgrader's ClearSolutions puts in place of a solution (and canonicalisation expects).
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -56,3 +60,10 @@ def seed_from_env(environ: Mapping[str, str] | None = None) -> int:
         return int(environ.get(SEED_ENV, str(DEFAULT_SEED)))
     except ValueError:
         return DEFAULT_SEED
+
+
+def student_key_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``$BACKPROP_STUDENT_KEY`` (hex) or "" (no key: every student gets the shared cases)."""
+    environ = os.environ if environ is None else environ
+    key = environ.get(STUDENT_KEY_ENV, "").strip().lower()
+    return key if key and all(ch in "0123456789abcdef" for ch in key) else ""

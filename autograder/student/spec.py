@@ -67,6 +67,8 @@ Wrong answers for the integrity test: `tests/wrong_answers/lNN.py` (see l01.py t
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -126,9 +128,10 @@ class Exercise:
         """'l01' for 'l01_relu': the fixture file and lesson module prefix."""
         return self.id[:3]
 
-    def cases_for_seed(self, seed: int) -> list[Case]:
-        """The grading cases for a grading seed (the same in the kernel and in the grader)."""
-        return self.make_cases(np.random.default_rng(case_seed(seed, self.id)))
+    def cases_for_seed(self, seed: int, student_key: str = "") -> list[Case]:
+        """The grading cases for a grading seed and a student's key (the same in the kernel
+        and in the grader); no key: the cases every student shares."""
+        return self.make_cases(np.random.default_rng(case_seed(seed, self.id, student_key)))
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -154,12 +157,21 @@ def get_exercise(ex_id: str) -> Exercise:
     return EXERCISES[ex_id]
 
 
-def case_seed(seed: int, ex_id: str) -> list[int]:
-    """Seed material for np.random.default_rng: the grading seed mixed with the exercise id.
+def case_seed(seed: int, ex_id: str, student_key: str = "") -> list[int]:
+    """Seed material for np.random.default_rng: the grading seed mixed with the exercise id
+    and, when given, the student's key (hex).
 
-    crc32 (not hash()) so that every process, kernel or grader, derives the same cases.
+    Without a key: crc32 (not hash()) so that every process, kernel or grader, derives the same
+    cases. With a key: HMAC-SHA256(key, exercise id, grading seed), so each student's cases
+    differ and only the holder of the key (the student, or the grader who holds the course
+    secret) can compute them. The exercise's cases are drawn from this one generator in
+    order, so case k is fixed by (course secret, student, exercise, k).
     """
-    return [int(seed) & 0xFFFFFFFF, zlib.crc32(ex_id.encode("utf-8"))]
+    if not student_key:
+        return [int(seed) & 0xFFFFFFFF, zlib.crc32(ex_id.encode("utf-8"))]
+    msg = f"cases\0{ex_id}\0{int(seed)}".encode()
+    digest = hmac.new(bytes.fromhex(student_key), msg, hashlib.sha256).digest()
+    return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4)]
 
 
 def copy_case(case: Case) -> Case:

@@ -116,3 +116,37 @@ def test_feedback_math_renders_with_the_network_blocked(feedback_page, browser_p
 
     assert asked == [], f"the feedback page tried the network: {asked}"
     assert console.errors == [], console.errors
+
+
+def test_feedback_opens_with_the_summary_table(feedback_page, browser_page):
+    """The first thing on the page is the results table; every section link lands on a heading."""
+    page, console = browser_page
+    asked = _offline(page.context)
+    page.goto(feedback_page.as_uri(), wait_until="load")
+    rows = page.evaluate(
+        """() => {
+            const t = document.querySelector('table');
+            const cells = r => Array.from(r.querySelectorAll('th, td'))
+                                    .map(c => c.innerText.trim());
+            const head = document.querySelector('h2');
+            return {first_h2: head ? head.innerText : '',
+                    table_after_h2: !!(head && head.compareDocumentPosition(t) & 4),
+                    rows: Array.from(t.querySelectorAll('tr')).map(cells),
+                    hrefs: Array.from(t.querySelectorAll('a')).map(a => a.getAttribute('href'))};
+        }"""
+    )
+    assert rows["first_h2"].startswith("Your results") and rows["table_after_h2"], rows
+    header, *body = rows["rows"]
+    assert header == ["exercise", "points", "what went wrong", "lesson section"], header
+    auto = {r[0]: r for r in body if r[0] != "l01_dead_relu"}  # the written answer: by hand
+    assert set(auto) == {"l01_relu", "l01_neuron_forward", "l01_neuron_backward", "l01_train"}
+    for ex, (_, points, wrong, section) in auto.items():
+        got, _, out_of = points.partition(" / ")
+        assert got == out_of and wrong == "\u2014", (ex, points, wrong)  # the solutions: full
+        assert section.startswith("1."), (ex, section)
+    for href in rows["hrefs"]:
+        target = page.locator(f"[id='{href[1:]}']")
+        assert target.count() == 1, f"summary link {href} lands nowhere"
+    page.locator("table a").first.click()
+    assert page.evaluate("() => location.hash") == rows["hrefs"][0]
+    assert asked == [] and console.errors == [], (asked, console.errors)

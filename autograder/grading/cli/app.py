@@ -39,6 +39,9 @@ examples:
   backprop-grade autograde 03_sigmoid_net --student alice bob
   backprop-grade feedback                     HTML feedback in feedback/ (no hidden tests)
   backprop-grade export                       reports/grades.csv: a row per student
+  backprop-grade export --format canvas --roster roster.csv
+                                              reports/grades-canvas.csv (Canvas gradebook import);
+                                              --format moodle [--moodle-key idnumber]: Moodle
   backprop-grade report                       reports/report.{md,html} + reports/scores.png
   backprop-grade all --from submissions/      the whole loop
   backprop-grade --course-dir out/demo --db-url postgresql://grader@dbhost/backprop autograde
@@ -125,8 +128,23 @@ def build_parser() -> argparse.ArgumentParser:
     students_arg(sp)
     sp.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
 
-    sp = sub.add_parser("export", help="grades CSV, one row per student")
-    sp.add_argument("--output", type=Path, default=None, help="default: reports/grades.csv")
+    sp = sub.add_parser("export", help="grades CSV, one row per student (or Canvas / Moodle)")
+    sp.add_argument(
+        "--format", choices=("csv", "canvas", "moodle"), default="csv", help="default: csv"
+    )
+    sp.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        help="CSV mapping nbgrader ids to LMS ids (canvas, moodle): student,name,canvas_id,"
+        "sis_user_id,sis_login_id,section,email,idnumber",
+    )
+    sp.add_argument(
+        "--moodle-key", choices=("email", "idnumber"), default="email", help="default: email"
+    )
+    sp.add_argument(
+        "--output", type=Path, default=None, help="default: reports/grades[-canvas|-moodle].csv"
+    )
 
     sp = sub.add_parser("report", help="class report (Markdown, HTML, PNG)")
     sp.add_argument("--output", type=Path, default=None, help="folder (default: reports/)")
@@ -198,16 +216,27 @@ def check_db(db_url: str) -> None:
 def step_release(course: Course, lessons, exchange=False) -> list[str]:
     from tqdm import tqdm
 
+    from autograder.grading.config import COURSE_ID
+    from autograder.grading.scoring import late_policy
+
+    # course.toml (due dates, extensions, late penalty): dates into the gradebook, where
+    # nbgrader measures lateness from, and onto the top of each released notebook.
+    policy = late_policy.load_policy(course.dir / late_policy.COURSE_FILE)
     done = []
     for lesson in tqdm(lessons, desc="release", unit="lesson", disable=not course.progress):
         res = course.api.generate_assignment(lesson, force=True, create=True)
         if not res.get("success"):
             raise GradingError(f"generate_assignment {lesson} failed: {_last_line(res)}")
+        if policy is not None:
+            for nb_path in sorted((course.dir / "release" / lesson).glob("*.ipynb")):
+                late_policy.add_due_banner(nb_path, policy, lesson)
         if exchange:
             res = course.api.release_assignment(lesson)
             if not res.get("success"):
                 raise GradingError(f"release to exchange {lesson} failed: {_last_line(res)}")
         done.append(lesson)
+    if policy is not None:
+        late_policy.set_due_dates(course.db_url, policy, COURSE_ID)
     return done
 
 
@@ -294,6 +323,38 @@ def step_export(course: Course, output=None) -> Path:
     return write_csv(g, output or course.reports / "grades.csv")
 
 
+def step_lms_export(course: Course, fmt: str, roster, output=None, key: str = "email"):
+    """Canvas or Moodle import file; students the roster does not match are reported."""
+    from autograder.grading.reporting import lms_export
+    from autograder.grading.reporting.export import read_grades
+
+    if roster is None:
+        raise GradingError(f"export --format {fmt} needs --roster (nbgrader id -> LMS id CSV)")
+    table = lms_export.read_roster(roster)
+    g = read_grades(course.db_url, course_dir=course.dir)
+    if not g.lessons:
+        raise GradingError("the gradebook has no lessons yet (run release and autograde)")
+    path = output or course.reports / f"grades-{fmt}.csv"
+    if fmt == "canvas":
+        res = lms_export.write_canvas(g, table, path)
+    else:
+        res = lms_export.write_moodle(g, table, path, key)
+    print(f"{fmt}: {res.path} ({res.rows} student(s))")
+    if res.unmatched:
+        print(
+            f"warning: {len(res.unmatched)} graded student(s) not matched by the roster, "
+            f"grades in {res.unmatched_path}: {', '.join(res.unmatched)}",
+            file=sys.stderr,
+        )
+    if res.ungraded:
+        print(
+            f"warning: {len(res.ungraded)} roster student(s) without grades: "
+            f"{', '.join(res.ungraded)}",
+            file=sys.stderr,
+        )
+    return res
+
+
 def step_report(course: Course, output=None, failures=None) -> dict:
     from autograder.grading.reporting.class_report import scan_autograded, write_report
     from autograder.grading.reporting.export import read_grades
@@ -348,8 +409,11 @@ def run(args) -> int:
             f"feedback for {len(pairs) - len(problems)} submission(s) in {course.dir / 'feedback'}"
         )
     elif cmd == "export":
-        path = step_export(course, args.output)
-        print(f"grades: {path}")
+        if args.format == "csv":
+            path = step_export(course, args.output)
+            print(f"grades: {path}")
+        else:
+            step_lms_export(course, args.format, args.roster, args.output, args.moodle_key)
     elif cmd == "report":
         paths = step_report(course, args.output)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['png']}")

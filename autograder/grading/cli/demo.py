@@ -1,7 +1,9 @@
 """`make demo`: the instructor's whole loop on the bundled example class, in out/demo/.
 
-release (source/ -> release/), collect (examples/submissions), autograde in parallel, feedback
-HTML, grades CSV, class report; then a short summary and where the outputs are.
+release (source/ -> release/), a generated course secret (every student gets their own hidden
+inputs), collect (examples/submissions), autograde in parallel, feedback HTML, grades CSV,
+Canvas and Moodle import files (roster: examples/roster.csv), class report; then a short
+summary and where the outputs are.
 """
 
 from __future__ import annotations
@@ -15,7 +17,22 @@ from pathlib import Path
 from autograder.grading.config import REPO_ROOT, GradingError, ensure_venv_on_path, source_lessons
 
 EXAMPLES = REPO_ROOT / "examples" / "submissions"
+ROSTER = REPO_ROOT / "examples" / "roster.csv"  # nbgrader id -> Canvas / Moodle ids
 OUT = REPO_ROOT / "out" / "demo"
+
+
+def use_demo_secret(out: Path) -> Path:
+    """A fresh course secret for the demo class (per-student hidden inputs), in the demo's own
+    course dir (out/ is not tracked), handed to the grader and its workers through the env
+    variable ``StudentInputs`` reads by default. An instructor's own secret wins."""
+    import os
+
+    from autograder.grading.scoring.student_inputs import DEFAULT_SECRET_ENV, write_secret
+
+    path = out / "course-secret"
+    if not os.environ.get(DEFAULT_SECRET_ENV):
+        os.environ[DEFAULT_SECRET_ENV] = write_secret(path).read_text().strip()
+    return path
 
 
 def run_demo(
@@ -48,6 +65,7 @@ def run_demo(
     if out.exists():
         shutil.rmtree(out)
     (out / "source").mkdir(parents=True)
+    use_demo_secret(out)
     for lesson in lessons:
         shutil.copytree(REPO_ROOT / "source" / lesson, out / "source" / lesson)
     course = cli.Course(out, None, progress=progress)
@@ -57,6 +75,11 @@ def run_demo(
     results, wall, failures = cli.step_autograde(course, lessons, students, workers)
     cli.step_feedback(course, lessons, students, workers)
     csv_path = cli.step_export(course)
+    lms = {
+        fmt: cli.step_lms_export(course, fmt, ROSTER).path
+        for fmt in ("canvas", "moodle")
+        if ROSTER.exists()
+    }
     paths = cli.step_report(course, failures=failures)
     total = time.perf_counter() - t0
 
@@ -87,6 +110,8 @@ def run_demo(
             print(f"  {line}")
     print("outputs:")
     print(f"  grades CSV     {csv_path}")
+    for fmt, path in lms.items():
+        print(f"  {fmt + ' import':<14} {path}")
     print(f"  feedback HTML  {out / 'feedback'}/<student>/<lesson>/<lesson>.html")
     print(f"  report         {paths['html']}  ({paths['markdown'].name})")
     print(f"  score plot     {paths['png']}")

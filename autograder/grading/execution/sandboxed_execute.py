@@ -9,6 +9,7 @@ import json
 import time
 from typing import Any
 
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -23,7 +24,8 @@ from autograder.grading.execution.sandbox import (
     SandboxUnavailable,
     check_host,
 )
-from autograder.student.contract import RECORD_MIME
+from autograder.grading.scoring import student_inputs
+from autograder.student.contract import RECORD_MIME, STUDENT_KEY_ENV
 
 
 def _flag(resources: dict, code: str, reason: str, notebook: str = "", cell: str = "") -> None:
@@ -93,9 +95,28 @@ class SandboxedExecute(Execute):
             return str(self.grading_seed)  # set on this instance only (not through config)
         return str(grading_seed_from(self.config))
 
+    # -- the student's key -------------------------------------------------------------------
+    async def async_start_new_kernel_client(self):
+        """Start the client, then hand the kernel this student's key (before any student code).
+
+        Kernels are started (or forked, or pooled) before the student is known, so the key
+        cannot be in their environment at launch: it is set in ``os.environ`` by one silent
+        execution here. The kernel gets HMAC(course secret, student id), never the secret."""
+        kc = await super().async_start_new_kernel_client()
+        key = getattr(self, "_student_key", "")
+        if key:
+            code = f"__import__('os').environ[{STUDENT_KEY_ENV!r}] = {key!r}"
+            msg_id = kc.execute(code, silent=True, store_history=False)
+            await self.async_wait_for_reply(msg_id)
+        return kc
+
+    # nbclient's sync setup_kernel() calls this name, bound to the base class's coroutine.
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     # -- the notebook --------------------------------------------------------------------
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
         resources = resources if resources is not None else {}
+        self._student_key = student_inputs.key_for(self.config, resources)
         self._nb_name = str(resources.get("unique_key", ""))
         self._deadline = time.monotonic() + self.notebook_timeout
         self._dead_reason = ""

@@ -1,8 +1,8 @@
 """Grades out of nbgrader's gradebook: one table, and a CSV with one row per student.
 
-CSV columns: `student`, `total`, `max_total`, then for each lesson `<lesson>` (its score, empty
-when nothing was submitted) followed by one `<lesson>/<exercise>` column per graded cell
-(autograded tests and manually graded answers, in notebook order).
+CSV columns: `student`, `total`, `max_total`, then for each lesson `<lesson>` (its score after
+any late penalty, empty when nothing was submitted) followed by one `<lesson>/<exercise>` column
+per graded cell (autograded tests and manually graded answers, in notebook order).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ class Grades:
     scores: dict[tuple[str, str], float | None] = field(default_factory=dict)  # (student, lesson)
     cell_scores: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
     needs_manual: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # (student, lesson) -> points taken off for lateness (already out of `scores`)
+    late_penalty: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def total(self, student: str) -> float:
         return sum(self.scores.get((student, lesson)) or 0.0 for lesson in self.lessons)
@@ -92,7 +94,12 @@ def read_grades(
                 except MissingEntry:
                     g.scores[(s, name)] = None
                     continue
-                g.scores[(s, name)] = float(sub.score)
+                # nbgrader keeps the late penalty apart from the score: the grade is the
+                # difference (as in nbgrader's own CSV export).
+                penalty = float(sub.late_submission_penalty or 0.0)
+                g.scores[(s, name)] = float(sub.score) - penalty
+                if penalty:
+                    g.late_penalty[(s, name)] = penalty
                 g.needs_manual[(s, name)] = bool(sub.needs_manual_grade)
                 for nb in sub.notebooks:
                     for grade in nb.grades:

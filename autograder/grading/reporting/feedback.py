@@ -10,6 +10,9 @@ tests put back. Two preprocessors, added to `GenerateFeedback.preprocessors` aft
   becomes its last line (`Error: message`); in every cell, any output text containing a hidden
   line has that line replaced by a placeholder.
 
+`FeedbackSummary` (after GetGrades) puts a table on top: exercise, points, named misconception,
+link to the lesson section.
+
 The diagnosis TrustedScores writes into test cells (stdout) stays: it names what failed and why.
 """
 
@@ -18,11 +21,13 @@ from __future__ import annotations
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
+from autograder.grading.reporting.feedback_summary import FeedbackSummary
 from autograder.grading.reporting.hide_hidden_tests import HideHiddenTests
 from autograder.grading.reporting.redact_hidden_outputs import RedactHiddenOutputs
 
 FEEDBACK_PREPROCESSORS = [
     GetGrades,
+    FeedbackSummary,
     HideHiddenTests,
     RedactHiddenOutputs,
     CSSHTMLHeaderPreprocessor,

@@ -2,5 +2,6 @@
 
 - ``canonicalize``: ``CanonicalizeSubmission`` rebuilds a notebook from the instructor's source;
 - ``trusted_scores``: ``TrustedScores`` scores test cells from the recorded numbers;
-- ``misconceptions``: the catalogue of named mistakes.
+- ``misconceptions``: the catalogue of named mistakes;
+- ``student_inputs``: the course secret and the per-student keys of the hidden inputs.
 """

@@ -6,7 +6,8 @@ solution, code) whose grade_id is a registered exercise:
 1. take the LAST record bundle (mime application/vnd.backprop.record+json) for that exercise from
    the cell's outputs; everything else the kernel printed or raised is ignored;
 2. regenerate the cases from `grading_seed` (the same seed the kernel got in its environment as
-   BACKPROP_GRADING_SEED), compute the reference outputs and misconception variants;
+   BACKPROP_GRADING_SEED) and this student's key (``student_inputs``: HMAC of the course secret
+   and the student id), compute the reference outputs and misconception variants;
 3. compare, and REPLACE the outputs with a stdout stream (the diagnosis) and an execute_result
    whose text/plain is the points earned (nbgrader reads it as partial credit).
 
@@ -33,6 +34,7 @@ from traitlets import Int, default
 
 from autograder.grading import solutions
 from autograder.grading.config import grading_seed_from
+from autograder.grading.scoring import student_inputs
 from autograder.student.compare import compare
 from autograder.student.contract import RECORD_FORMAT as FORMAT
 from autograder.student.contract import RECORD_MIME as MIME
@@ -130,6 +132,8 @@ class TrustedScores(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         summary = resources.setdefault("backprop", {}).setdefault("cells", {})
+        # This student's cases: the same key SandboxedExecute gave the kernel.
+        key = student_inputs.key_for(self.config, resources)
         for cell in nb.cells:
             if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
                 continue
@@ -141,18 +145,18 @@ class TrustedScores(NbGraderPreprocessor):
                     "TrustedScores: %s is not an exercise; scored by nbgrader", grade_id
                 )
                 continue
-            summary[grade_id] = self.score_cell(cell, ex.id)
+            summary[grade_id] = self.score_cell(cell, ex.id, key)
         return nb, resources
 
-    def score_cell(self, cell: NotebookNode, ex_id: str) -> dict[str, Any]:
-        """Score one test cell in place; returns its summary."""
+    def score_cell(self, cell: NotebookNode, ex_id: str, student_key: str = "") -> dict[str, Any]:
+        """Score one test cell in place (on the cases of `student_key`); returns its summary."""
         ex = EXERCISES[ex_id]
         max_points = float(cell.metadata["nbgrader"].get("points", 0) or 0)
         seed = self.grading_seed
         misconceptions: list[str] = []
         components: dict[str, bool] = {}
         try:
-            cases = ex.cases_for_seed(seed)
+            cases = ex.cases_for_seed(seed, student_key)
             expected, variants, catalogue = solutions.reference_outputs(ex, cases)
         except Exception as err:  # a bug on our side: never the student's fault
             self.log.error("TrustedScores: reference for %s failed: %r", ex_id, err)
