@@ -26,6 +26,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hands import in_hand, renamed  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "examples" / "submissions"
 HOSTILE = REPO / "examples" / "hostile"
@@ -38,7 +41,13 @@ LESSONS = (
     "06_gradient_check",
     "07_deep_network",
 )
-TIMESTAMP = "2026-03-01 12:00:00.000000 UTC"
+TIMESTAMP = "2026-03-01 12:00:00.000000 UTC"  # before the due dates of examples/course.toml
+# (student, lesson) -> a later submission time: ada is 1.4 days late with lesson 02 (two started
+# days: 20 % off), nia as late but with a 3-day extension (nothing off)
+LATE = {
+    ("ada", "02_dense_layer"): "2026-03-03 09:00:00.000000 UTC",
+    ("nia", "02_dense_layer"): "2026-03-03 09:00:00.000000 UTC",
+}
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
 # student -> profile; "mix:p" = each exercise right with probability p, else a misconception
@@ -57,7 +66,12 @@ PROFILES = {
     "lena": "wrong-last",
     "mallory": "full",  # hostile slot: examples/hostile/mallory/<lesson>/ overrides
     "nia": "mix:0.9",
+    "omar": "own:0.6",  # like mix, but his right answers are in his own hand too
+    "pia": "mix:0.8",
 }
+# student -> (source student, lesson): a copied submission, variables renamed, for the
+# similarity report (the only pair it should list)
+COPIES = {"pia": ("omar", "03_sigmoid_net")}
 MANUAL_ANSWER = "My answer: see the derivation above (example student text)."
 
 
@@ -156,7 +170,7 @@ def choose(profile: str, lesson: str, ex_ids: list[str], wrong, rng: random.Rand
             )
         elif kind == "first-half":
             plan[ex] = "solution" if lesson in LESSONS[:3] else "stub"
-        elif kind == "mix":
+        elif kind in ("mix", "own"):
             if rng.random() < float(arg) or not options:
                 plan[ex] = "solution"
             else:
@@ -166,7 +180,7 @@ def choose(profile: str, lesson: str, ex_ids: list[str], wrong, rng: random.Rand
     return plan
 
 
-def build_student(lesson, source_nb, plan, wrong, manual_ok: bool):
+def build_student(lesson, source_nb, plan, wrong, manual_ok: bool, student: str, own: bool):
     nb = released(lesson, source_nb)
     src_cells = _cells_by_id(source_nb)
     answers = answer_cells(source_nb)
@@ -185,10 +199,12 @@ def build_student(lesson, source_nb, plan, wrong, manual_ok: bool):
         choice = plan.get(ex, "solution")
         if choice == "solution":
             c.source = strip_markers(src_cells[gid].source)
+            if own:
+                c.source = in_hand(c.source, student)
         elif choice == "stub":
             pass  # the released stub
-        else:
-            c.source = wrong[ex][choice[1]][1]
+        else:  # nobody types a mistake exactly as another student does
+            c.source = in_hand(wrong[ex][choice[1]][1], student)
     for c in nb.cells:
         if c.cell_type == "code":
             c.outputs = []
@@ -215,16 +231,26 @@ def make_examples(out: Path = OUT, lessons=None) -> list[Path]:
             d.mkdir(parents=True, exist_ok=True)
             path = d / f"{lesson}.ipynb"
             if kind == "malformed" and lesson == arg:
-                good = nbformat.writes(build_student(lesson, source_nb, plan, wrong, True))
+                good = nbformat.writes(
+                    build_student(lesson, source_nb, plan, wrong, True, student, kind == "own")
+                )
                 path.write_text(good[: len(good) // 2])  # a truncated upload
             else:
                 manual_ok = kind not in ("stub",) and not (
                     kind == "first-half" and lesson not in LESSONS[:3]
                 )
-                nb = build_student(lesson, source_nb, plan, wrong, manual_ok)
+                nb = build_student(
+                    lesson, source_nb, plan, wrong, manual_ok, student, kind == "own"
+                )
                 nbformat.write(nb, str(path))
-            (d / "timestamp.txt").write_text(TIMESTAMP)
+            (d / "timestamp.txt").write_text(LATE.get((student, lesson), TIMESTAMP))
             written.append(path)
+    for student, (origin, lesson) in COPIES.items():
+        copied = nbformat.read(str(out / origin / lesson / f"{lesson}.ipynb"), 4)
+        for c in copied.cells:
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"):
+                c.source = renamed(c.source)
+        nbformat.write(copied, str(out / student / lesson / f"{lesson}.ipynb"))
     if HOSTILE.is_dir():
         for nb in sorted(HOSTILE.glob("*/*/*")):
             if nb.is_file():

@@ -79,6 +79,19 @@ _LOGP = (
 )
 _MEAN_LOSS = "-np.mean(np.log(p[np.arange(n), y]))"
 
+_LABELS_AS_COLUMNS = """\
+def softmax_cross_entropy(logits, y):
+    S = np.asarray(logits, dtype=float)
+    labels = np.asarray(y).astype(int)
+    n = S.shape[0]
+    shifted = S - S.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -np.mean(logp[:, labels])  # the true class of each row... for every row
+    d = np.exp(logp)
+    d[:, labels] -= 1.0
+    return float(loss), d / n
+"""
+
 WRONG: dict[str, list[tuple[str, str]]] = {
     "l07_affine": [
         (
@@ -149,6 +162,7 @@ def relu_backward(dH, H):
                 grad="d",
             ),
         ),
+        ("labels_as_columns", _LABELS_AS_COLUMNS),
     ],
     "l07_mlp": [
         (

@@ -358,12 +358,15 @@ def step_lms_export(course: Course, fmt: str, roster, output=None, key: str = "e
 def step_report(course: Course, output=None, failures=None) -> dict:
     from autograder.grading.reporting.class_report import scan_autograded, write_report
     from autograder.grading.reporting.export import read_grades
+    from autograder.grading.reporting.similarity import similarity_report
 
     g = read_grades(course.db_url, course_dir=course.dir)
     if not g.lessons:
         raise GradingError("the gradebook has no lessons yet (run release and autograde)")
     ins = scan_autograded(course.dir, g.lessons)
-    paths = write_report(g, ins, output or course.reports, failures)
+    similar = similarity_report(course.dir, g.lessons)
+    paths = write_report(g, ins, output or course.reports, failures, similar)
+    paths["similar"] = similar
     try:  # integrity.py's own report (flags of preflight, sandbox, shortcut scan)
         from autograder.grading.integrity import build_report
 
@@ -417,6 +420,8 @@ def run(args) -> int:
     elif cmd == "report":
         paths = step_report(course, args.output)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['png']}")
+        if paths.get("similar"):
+            print(f"similar submissions: {len(paths['similar'])} pair(s), listed in the report")
     elif cmd == "all":
         step_release(course, lessons, args.exchange)
         step_collect(course, lessons, args.source, args.student)

@@ -18,6 +18,7 @@ from autograder.grading.config import REPO_ROOT, GradingError, ensure_venv_on_pa
 
 EXAMPLES = REPO_ROOT / "examples" / "submissions"
 ROSTER = REPO_ROOT / "examples" / "roster.csv"  # nbgrader id -> Canvas / Moodle ids
+CALENDAR = REPO_ROOT / "examples" / "course.toml"  # due dates, an extension, the late policy
 OUT = REPO_ROOT / "out" / "demo"
 
 
@@ -66,6 +67,8 @@ def run_demo(
         shutil.rmtree(out)
     (out / "source").mkdir(parents=True)
     use_demo_secret(out)
+    if CALENDAR.exists():
+        shutil.copy(CALENDAR, out / "course.toml")
     for lesson in lessons:
         shutil.copytree(REPO_ROOT / "source" / lesson, out / "source" / lesson)
     course = cli.Course(out, None, progress=progress)
@@ -100,10 +103,18 @@ def run_demo(
     print("top misconceptions:" if tops else "top misconceptions: none diagnosed")
     for mid, occ, nstud in tops:
         print(f"  {misconception_label(mid)}: {nstud} student(s), {occ} time(s)")
+    late = g.late_penalty
+    print(f"late penalties (examples/course.toml): {len(late)}")
+    for (s, lesson), pts in sorted(late.items()):
+        print(f"  {s}/{lesson}: {pts:g} points off")
     flags = ins.integrity
     print(f"integrity flags: {len(flags)}")
     for s, lesson, code, reason in flags[:8]:
         print(f"  {s}/{lesson}: {code}: {reason}")
+    similar = paths.get("similar") or []
+    print(f"similar submissions (flagged, not penalised): {len(similar)}")
+    for pair in similar[:8]:
+        print(f"  {pair.lesson}: {pair.a} and {pair.b} ({pair.score:.0%} of the distinctive code)")
     if rep.problems or failures:
         print("problems:")
         for line in [*rep.problems, *failures][:10]:

@@ -238,9 +238,14 @@ def top_misconceptions(ins: ClassInsights, k: int = 10) -> list[tuple[str, int, 
 
 
 def write_report(
-    g: Grades, ins: ClassInsights, out_dir: Path, failures: list[str] | None = None
+    g: Grades,
+    ins: ClassInsights,
+    out_dir: Path,
+    failures: list[str] | None = None,
+    similar: list | None = None,
 ) -> dict[str, Path]:
-    """report.md, report.html, scores.png in out_dir; returns their paths."""
+    """report.md, report.html, scores.png in out_dir; returns their paths. `similar`: the pairs
+    of similarity.similarity_report (None: the section is left out)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = plot_scores(g, out_dir / "scores.png")
@@ -276,21 +281,52 @@ def write_report(
             )
     else:
         md.append("No misconception was diagnosed (or no verdicts were found).")
+    md += ["", "## Late submissions", ""]
+    if g.late_penalty:
+        md += ["| student | lesson | points off (late policy) |", "|---|---|---:|"]
+        for (s, lesson), pts in sorted(g.late_penalty.items()):
+            md.append(f"| {s} | {lesson} | {pts:g} |")
+    else:
+        md.append("No late penalty was applied.")
     md += ["", "## Integrity flags", ""]
     if ins.integrity:
         for s, lesson, code, reason in ins.integrity:
             md.append(f"- {s}/{lesson}: {code}: {reason}")
     else:
         md.append("None.")
+    if similar is not None:
+        from autograder.grading.reporting import similarity
+
+        md += ["", "## Similar submissions", ""] + similarity.markdown(similar)
+        md += ["", "<!--side-by-side-->"] if similar else []
     if failures:
         md += ["", "## Submissions that could not be graded", ""]
         md += [f"- {f}" for f in failures]
     md += ["", "![scores per lesson](scores.png)", ""]
     md_path = out_dir / "report.md"
-    md_path.write_text("\n".join(md))
     html_path = out_dir / "report.html"
-    html_path.write_text(_md_to_html("\n".join(md)))
+    side = ""
+    if similar:
+        from autograder.grading.reporting.similarity import html_side_by_side
+
+        side = html_side_by_side(similar)
+    md_path.write_text("\n".join(md).replace("<!--side-by-side-->", _side_by_side_md(similar)))
+    html_path.write_text(
+        _md_to_html("\n".join(md)).replace("<p>&lt;!--side-by-side--&gt;</p>", side)
+    )
     return {"markdown": md_path, "html": html_path, "png": png}
+
+
+def _side_by_side_md(similar, max_cells: int = 3) -> str:
+    """The flagged pairs' cells, one after the other (Markdown has no columns)."""
+    out = []
+    for p in similar or []:
+        out.append(f"### {p.lesson}: {p.a} and {p.b}")
+        for gid, text_a, text_b, sim in p.cells[:max_cells]:
+            out += ["", f"{gid} ({sim:.0%})", "", f"{p.a}:", "```python", text_a.rstrip(), "```"]
+            out += [f"{p.b}:", "```python", text_b.rstrip(), "```"]
+        out.append("")
+    return "\n".join(out)
 
 
 def _md_to_html(md: str) -> str:
@@ -299,7 +335,8 @@ def _md_to_html(md: str) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>Class report</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
-        "td:nth-child(n+3){text-align:right}</style></head><body>",
+        "td:nth-child(n+3){text-align:right}"
+        "table.sbs td{text-align:left;vertical-align:top;width:50%}</style></head><body>",
     ]
     in_table = in_list = False
     for line in md.splitlines():

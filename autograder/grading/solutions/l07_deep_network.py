@@ -70,6 +70,15 @@ define(
     section="7.2",
 )
 define(
+    "labels_as_columns",
+    "index labels used as columns for every row",
+    """y holds one class index per example: the true class's log-probability of example i is
+    logp[i, y[i]], picked with logp[np.arange(n), y] (or via a one-hot matrix). logp[:, y]
+    takes the columns y for EVERY row, an (n, n) block, so the loss averages the wrong entries
+    and d[:, y] -= 1 subtracts 1 in rows of other classes too.""",
+    section="7.2",
+)
+define(
     "relu_on_scores",
     "ReLU applied to the last layer too",
     """The last affine layer's output is the scores (logits) and goes to softmax as it is: a
@@ -200,6 +209,15 @@ def _(case):
     S, y, p, onehot = _p_onehot(case)
     loss = -np.sum(log_softmax(S)[np.arange(len(y)), y])
     return {"loss": loss, "dlogits": p - onehot}
+
+
+@variant("l07_softmax", "labels_as_columns")
+def _(case):
+    S, y, p, _ = _p_onehot(case)
+    loss = -np.mean(log_softmax(S)[:, y])
+    d = p.copy()
+    d[:, y] -= 1.0
+    return {"loss": loss, "dlogits": d / len(y)}
 
 
 # --- l07_mlp -----------------------------------------------------------------------------------
