@@ -13,9 +13,10 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from autograder.grading.config import grading_seed_from
+from autograder.grading.execution.needed_cells import needed_cells
 from autograder.grading.execution.sandbox import (
     DEFAULT_LIMITS,
     Limits,
@@ -63,6 +64,13 @@ class SandboxedExecute(Execute):
     tasks = Integer(DEFAULT_LIMITS.tasks).tag(config=True)
     file_size = Integer(DEFAULT_LIMITS.file_size).tag(config=True)
     # A tag students cannot guess: stock "skip-execution" would let them skip test cells.
+    # tests/test_grading_pruning.py: scores identical to running every cell, on the example
+    # class and every catalogued wrong answer
+    prune_unneeded_cells = Bool(
+        True,
+        help="Skip the lesson's own cells that grading does not need (execution/needed_cells.py); "
+        "False runs every cell, as stock nbgrader does.",
+    ).tag(config=True)
     skip_cells_with_tag = Unicode("backprop-grader-never-skips-d41d8cd9").tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -123,6 +131,7 @@ class SandboxedExecute(Execute):
         self._nb_bytes = 0
         self._truncated_cells: set[int] = set()
         self._resources = resources
+        self._keep = needed_cells(list(nb.cells)) if self.prune_unneeded_cells else None
         try:
             return super().preprocess(nb, resources, km)
         except SandboxUnavailable:
@@ -154,6 +163,10 @@ class SandboxedExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index}")
+        if self._keep is not None and index not in self._keep:
+            cell.outputs = [_skipped()]
+            cell.metadata.setdefault("backprop_grader", {})["not_run"] = "not needed for grading"
+            return cell, resources
         if self._dead_reason:
             cell.outputs = [_not_run(self._dead_reason)]
             return cell, resources
@@ -280,4 +293,12 @@ def _not_run(reason: str) -> NotebookNode:
         ename="SandboxError",
         evalue=reason,
         traceback=[f"SandboxError: {reason} (this cell was not run; it scores 0)"],
+    )
+
+
+def _skipped() -> NotebookNode:
+    return NotebookNode(
+        output_type="stream",
+        name="stdout",
+        text="[not run by the grader: no graded cell needs this cell]\n",
     )

@@ -30,6 +30,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List, Unicode
 
+from autograder.grading.execution.needed_cells import ORIGIN_KEY
 from autograder.grading.integrity import METADATA_KEY, scan_shortcuts
 from autograder.student.contract import CODE_STUB
 
@@ -180,6 +181,11 @@ def canonicalize(
         if c.cell_type == "code":
             c.outputs = []
             c.execution_count = None
+            if not (_nbg(c).get("solution") or _nbg(c).get("grade")):
+                # The lesson's own code, read-only or unmarked (demos, plots), always the
+                # source's text: SandboxedExecute may skip it when grading does not need it
+                # (execution/needed_cells.py). Students' cells never carry this mark.
+                c.metadata[ORIGIN_KEY] = {"origin": "instructor"}
         cells.append(c)
         if gid:
             cells.extend(extras.get(gid, []))
