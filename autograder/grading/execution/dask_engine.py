@@ -1,0 +1,152 @@
+"""Dask distributed as the grading engine: a LocalCluster by default, or an existing scheduler.
+
+Why Dask: one machine needs no set-up (`LocalCluster`), and the same code grades on a university's
+Slurm cluster (dask-jobqueue) or Kubernetes (dask operator) by pointing `--scheduler` at it.
+
+Design
+- One task per (lesson, student). A worker prepares itself once (`GradingPlugin.setup`: the
+  nbgrader config, `NbGraderAPI` and the warm sandboxed fork server of `workers._worker_setup`),
+  so the imports are paid once per worker, not once per notebook.
+- Tasks are impure (`pure=False`) and retried on a lost worker (`retries`): nbgrader's
+  `autograde(force=True)` overwrites a submission's grades, so a retried task replaces the grades
+  of the lost attempt; it never adds a second row (nothing counted twice).
+- Workers run one task at a time (`threads_per_worker=1`): a worker owns one fork server and one
+  pre-started kernel, like a process of `workers.run_parallel`.
+- Worker processes are not daemonic: the fork server and kernels are their children.
+
+Not yet done (see the issue): workers still read the submission from and write the gradebook to
+the course folder, so a multi-machine cluster needs a shared filesystem and a PostgreSQL
+gradebook (`--db-url`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autograder.grading.execution import workers as W
+
+# The one-line message for a scheduler address that is not a Dask scheduler URL.
+_ADDRESS_HINT = "expected e.g. tcp://host:8786"
+
+
+class GradingError(Exception):
+    """A problem the user can fix, reported in one line."""
+
+
+def _setup_args(course_dir: str, db_url: str, use_pool: bool, preloads: dict, first: str) -> tuple:
+    return (course_dir, db_url, use_pool, True, preloads, first, True)
+
+
+class GradingPlugin:
+    """WorkerPlugin: build the grader (and warm its fork server) once per worker process."""
+
+    name = "backprop-grading"
+
+    def __init__(self, args: tuple):
+        self.args = args
+
+    def setup(self, worker=None):
+        W._worker_init(*self.args)
+
+    def teardown(self, worker=None):
+        from autograder.grading.execution import pool as kpool
+
+        pool = kpool.get_pool()
+        if pool is not None:
+            pool.close()
+
+
+def grade_task(job: W.Job, args: tuple) -> W.JobResult:
+    """Run on a worker: grade one submission (sets the worker up first if no plugin did)."""
+    if "api" not in W._STATE and "init_error" not in W._STATE:
+        W._worker_init(*args)
+    return W._worker_run(job)
+
+
+def _local_cluster(workers: int):
+    import dask
+    from distributed import LocalCluster
+
+    # Kernels and the fork server are children of the worker: it must not be daemonic.
+    dask.config.set({"distributed.worker.daemon": False, "distributed.admin.tick.limit": "60s"})
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs="error",
+    )
+
+
+def connect(scheduler: str | None, workers: int):
+    """A Client on the given scheduler, or on a new LocalCluster of `workers` processes."""
+    from distributed import Client
+
+    if scheduler:
+        if "://" not in scheduler:
+            raise GradingError(f"--scheduler {scheduler!r}: {_ADDRESS_HINT}")
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except OSError as exc:
+            raise GradingError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    cluster = _local_cluster(workers)
+    return Client(cluster), cluster
+
+
+def run_dask(
+    course_dir: Path,
+    db_url: str,
+    jobs: list[W.Job],
+    workers: int | None = None,
+    use_pool: bool = True,
+    progress: bool = True,
+    scheduler: str | None = None,
+    retries: int = 2,
+    desc: str = "autograde",
+) -> list[W.JobResult]:
+    """Grade every job on Dask; one JobResult per job, in the order of `jobs`."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    from autograder.grading.config import COURSE_ID, lesson_preload, normalize_db_url
+
+    W.ensure_venv_on_path()
+    db_url = normalize_db_url(db_url)
+    W.precreate_students(db_url, COURSE_ID, [j.student for j in jobs])
+    if not jobs:
+        return []
+    workers = max(1, min(workers or W.default_workers(), len(jobs)))
+    lessons = list(dict.fromkeys(j.lesson for j in jobs))
+    preloads = {lesson: lesson_preload(course_dir, lesson) for lesson in lessons}
+    order = sorted(jobs, key=lambda j: (lessons.index(j.lesson), j.student))
+    args = _setup_args(str(course_dir), db_url, use_pool, preloads, order[0].lesson)
+    # The worker processes find the project (and the kernels the venv) like the spawn pool does.
+    os.environ.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[3]))
+    client, cluster = connect(scheduler, workers)
+    results: dict[W.Job, W.JobResult] = {}
+    try:
+        client.register_plugin(GradingPlugin(args), name=GradingPlugin.name)
+        futs = {
+            client.submit(
+                grade_task, j, args, pure=False, retries=retries, key=f"grade-{j.lesson}-{j.student}"
+            ): j
+            for j in order
+        }
+        with tqdm(
+            total=len(jobs), desc=desc, unit="nb", disable=not progress, dynamic_ncols=True
+        ) as bar:
+            for fut in as_completed(futs):
+                job = futs[fut]
+                try:
+                    results[job] = fut.result()
+                except Exception as exc:  # lost more often than `retries`: report, keep going
+                    msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+                    results[job] = W.JobResult(job.lesson, job.student, False, 0.0, error=msg)
+                bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return [results[j] for j in jobs]
