@@ -150,9 +150,19 @@ def test_bad_scheduler_address_is_one_line(tmp_path, capsys):
     root = tmp_path / "c"
     info = toy.make_toy_course(root, {"zoe": "full"})
     assert cli.main(["--no-progress", "--course-dir", str(root), "release"]) == 0
-    assert cli.main(
-        ["--no-progress", "--course-dir", str(root), "collect", "--from", str(info["submissions"])]
-    ) == 0
+    assert (
+        cli.main(
+            [
+                "--no-progress",
+                "--course-dir",
+                str(root),
+                "collect",
+                "--from",
+                str(info["submissions"]),
+            ]
+        )
+        == 0
+    )
     rc = cli.main(
         ["--no-progress", "--course-dir", str(root), "autograde", "--scheduler", "nohost:1"]
     )

@@ -114,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="ADDRESS",
             help="grade on an existing Dask cluster, e.g. tcp://host:8786",
         )
+        sp.add_argument(
+            "--cluster",
+            choices=("local", "slurm"),
+            default="local",
+            help="local: a LocalCluster (default); slurm: submit dask workers as Slurm jobs",
+        )
+        sp.add_argument("--cores", type=int, default=2, help="slurm: cores per job")
+        sp.add_argument("--memory", default="4GB", help="slurm: memory per job")
+        sp.add_argument("--walltime", default="01:00:00", help="slurm: walltime per job")
+        sp.add_argument("--queue", default=None, help="slurm: partition")
+        sp.add_argument("--jobs", type=int, default=1, help="slurm: number of batch jobs")
 
     sp = sub.add_parser("release", help="generate release/ (nbgrader generate_assignment)")
     lessons_arg(sp)
@@ -252,8 +263,15 @@ def _gradebook_lessons(db_url: str) -> set[str]:
 
 
 def step_autograde(
-    course: Course, lessons, students=None, workers=None, pool=True, engine="processes",
+    course: Course,
+    lessons,
+    students=None,
+    workers=None,
+    pool=True,
+    engine="processes",
     scheduler=None,
+    cluster="local",
+    slurm=None,
 ):
     from autograder.grading.cli.collect import submitted_jobs
     from autograder.grading.execution.workers import Job, run_parallel
@@ -274,18 +292,31 @@ def step_autograde(
         raise GradingError(f"nothing to autograde in {course.dir / 'submitted'} (run collect)")
     jobs = [Job(lesson, student) for student, lesson in pairs]
     t0 = time.perf_counter()
-    if engine == "dask" or scheduler:
+    if engine == "dask" or scheduler or cluster != "local":
         from autograder.grading.execution import dask_engine
 
         try:
             results = dask_engine.run_dask(
-                course.dir, course.db_url, jobs, workers, pool, course.progress, scheduler
+                course.dir,
+                course.db_url,
+                jobs,
+                workers,
+                pool,
+                course.progress,
+                scheduler,
+                cluster_kind=cluster,
+                slurm=slurm,
             )
         except dask_engine.GradingError as exc:
             raise GradingError(str(exc)) from None
     else:
         results = run_parallel(
-            course.dir, course.db_url, jobs, workers=workers, use_pool=pool, progress=course.progress
+            course.dir,
+            course.db_url,
+            jobs,
+            workers=workers,
+            use_pool=pool,
+            progress=course.progress,
         )
     wall = time.perf_counter() - t0
     failures = [f"{r.student}/{r.lesson}: {r.error}" for r in results if not r.ok]
@@ -374,6 +405,14 @@ def run(args) -> int:
             not args.no_pool,
             args.engine,
             args.scheduler,
+            args.cluster,
+            {
+                "cores": args.cores,
+                "memory": args.memory,
+                "walltime": args.walltime,
+                "queue": args.queue,
+                "jobs": args.jobs,
+            },
         )
         ok = sum(r.ok for r in results)
         print(f"autograded {ok}/{len(results)} submission(s) in {wall:.1f} s")

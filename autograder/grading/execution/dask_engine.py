@@ -80,10 +80,42 @@ def _local_cluster(workers: int):
     )
 
 
-def connect(scheduler: str | None, workers: int):
-    """A Client on the given scheduler, or on a new LocalCluster of `workers` processes."""
+def slurm_cluster(
+    cores: int = 2,
+    memory: str = "4GB",
+    walltime: str = "01:00:00",
+    queue: str | None = None,
+    jobs: int = 1,
+):
+    """A dask-jobqueue SLURMCluster whose batch jobs each run one `dask worker` of `cores`
+    single-threaded processes (one fork server each); `scale(jobs=...)` submits the jobs."""
+    from dask_jobqueue import SLURMCluster
+
+    cluster = SLURMCluster(
+        cores=cores,
+        processes=cores,
+        memory=memory,
+        walltime=walltime,
+        queue=queue,
+        job_name="backprop-grade",
+        # The fork server and kernels are children of the worker: not a daemonic process.
+        job_script_prologue=["export DASK_DISTRIBUTED__WORKER__DAEMON=False"],
+        scheduler_options={"dashboard_address": None},
+    )
+    cluster.scale(jobs=jobs)
+    return cluster
+
+
+def connect(scheduler: str | None, workers: int, cluster_kind: str = "local", slurm=None):
+    """A Client on the given scheduler, a Slurm cluster, or a new LocalCluster of `workers`."""
     from distributed import Client
 
+    if cluster_kind == "slurm":
+        try:
+            cluster = slurm_cluster(**(slurm or {}))
+        except Exception as exc:  # sbatch missing, bad option: one line
+            raise GradingError(f"--cluster slurm: {type(exc).__name__}: {exc}") from None
+        return Client(cluster), cluster
     if scheduler:
         if "://" not in scheduler:
             raise GradingError(f"--scheduler {scheduler!r}: {_ADDRESS_HINT}")
@@ -105,6 +137,8 @@ def run_dask(
     scheduler: str | None = None,
     retries: int = 2,
     desc: str = "autograde",
+    cluster_kind: str = "local",
+    slurm: dict | None = None,
 ) -> list[W.JobResult]:
     """Grade every job on Dask; one JobResult per job, in the order of `jobs`."""
     from distributed import as_completed
@@ -124,13 +158,18 @@ def run_dask(
     args = _setup_args(str(course_dir), db_url, use_pool, preloads, order[0].lesson)
     # The worker processes find the project (and the kernels the venv) like the spawn pool does.
     os.environ.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[3]))
-    client, cluster = connect(scheduler, workers)
+    client, cluster = connect(scheduler, workers, cluster_kind, slurm)
     results: dict[W.Job, W.JobResult] = {}
     try:
         client.register_plugin(GradingPlugin(args), name=GradingPlugin.name)
         futs = {
             client.submit(
-                grade_task, j, args, pure=False, retries=retries, key=f"grade-{j.lesson}-{j.student}"
+                grade_task,
+                j,
+                args,
+                pure=False,
+                retries=retries,
+                key=f"grade-{j.lesson}-{j.student}",
             ): j
             for j in order
         }
