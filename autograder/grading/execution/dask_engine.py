@@ -21,8 +21,11 @@ gradebook (`--db-url`).
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from autograder.grading.execution import workers as W
 
@@ -38,7 +41,7 @@ def _setup_args(course_dir: str, db_url: str, use_pool: bool, preloads: dict, fi
     return (course_dir, db_url, use_pool, True, preloads, first, True)
 
 
-class GradingPlugin:
+class GradingPlugin(WorkerPlugin):
     """WorkerPlugin: build the grader (and warm its fork server) once per worker process."""
 
     name = "backprop-grading"
@@ -46,8 +49,15 @@ class GradingPlugin:
     def __init__(self, args: tuple):
         self.args = args
 
-    def setup(self, worker=None):
-        W._worker_init(*self.args)
+    async def setup(self, worker=None):
+        # In the worker's task thread, not on its event loop: jupyter_client's blocking calls
+        # run their own loop, and the pool must live in the thread that grades.
+        import asyncio
+
+        if "api" in W._STATE or worker is None:
+            return
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(worker.executors["default"], W._worker_init, *self.args)
 
     def teardown(self, worker=None):
         from autograder.grading.execution import pool as kpool
@@ -75,8 +85,8 @@ def _local_cluster(workers: int):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs="error",
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
     )
 
 
