@@ -103,6 +103,32 @@ def build_parser() -> argparse.ArgumentParser:
             help="start each kernel on demand (no pre-started kernels)",
         )
 
+    def engine_args(sp):
+        sp.add_argument(
+            "--engine",
+            choices=("dask", "processes"),
+            default="processes",
+            help="processes: the local process pool (default); dask: Dask distributed (a "
+            "LocalCluster unless --scheduler; implied by --scheduler and --cluster slurm)",
+        )
+        sp.add_argument(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="grade on an existing Dask cluster, e.g. tcp://host:8786",
+        )
+        sp.add_argument(
+            "--cluster",
+            choices=("local", "slurm"),
+            default="local",
+            help="local: a LocalCluster (default); slurm: submit dask workers as Slurm jobs",
+        )
+        sp.add_argument("--cores", type=int, default=2, help="slurm: cores per job")
+        sp.add_argument("--memory", default="4GB", help="slurm: memory per job")
+        sp.add_argument("--walltime", default="01:00:00", help="slurm: walltime per job")
+        sp.add_argument("--queue", default=None, help="slurm: partition")
+        sp.add_argument("--jobs", type=int, default=1, help="slurm: number of batch jobs")
+
     sp = sub.add_parser("release", help="generate release/ (nbgrader generate_assignment)")
     lessons_arg(sp)
     sp.add_argument("--exchange", action="store_true", help="also release to the exchange")
@@ -122,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     lessons_arg(sp)
     students_arg(sp)
     workers_arg(sp)
+    engine_args(sp)
 
     sp = sub.add_parser("feedback", help="feedback HTML for students (no hidden tests)")
     lessons_arg(sp)
@@ -264,7 +291,17 @@ def _gradebook_lessons(db_url: str) -> set[str]:
         return {a.name for a in gb.assignments}
 
 
-def step_autograde(course: Course, lessons, students=None, workers=None, pool=True):
+def step_autograde(
+    course: Course,
+    lessons,
+    students=None,
+    workers=None,
+    pool=True,
+    engine="processes",
+    scheduler=None,
+    cluster="local",
+    slurm=None,
+):
     from autograder.grading.cli.collect import submitted_jobs
     from autograder.grading.execution.workers import Job, run_parallel
 
@@ -284,9 +321,32 @@ def step_autograde(course: Course, lessons, students=None, workers=None, pool=Tr
         raise GradingError(f"nothing to autograde in {course.dir / 'submitted'} (run collect)")
     jobs = [Job(lesson, student) for student, lesson in pairs]
     t0 = time.perf_counter()
-    results = run_parallel(
-        course.dir, course.db_url, jobs, workers=workers, use_pool=pool, progress=course.progress
-    )
+    if engine == "dask" or scheduler or cluster != "local":
+        from autograder.grading.execution import dask_engine
+
+        try:
+            results = dask_engine.run_dask(
+                course.dir,
+                course.db_url,
+                jobs,
+                workers,
+                pool,
+                course.progress,
+                scheduler,
+                cluster_kind=cluster,
+                slurm=slurm,
+            )
+        except dask_engine.GradingError as exc:
+            raise GradingError(str(exc)) from None
+    else:
+        results = run_parallel(
+            course.dir,
+            course.db_url,
+            jobs,
+            workers=workers,
+            use_pool=pool,
+            progress=course.progress,
+        )
     wall = time.perf_counter() - t0
     failures = [f"{r.student}/{r.lesson}: {r.error}" for r in results if not r.ok]
     for line in failures:
@@ -402,7 +462,21 @@ def run(args) -> int:
         print(f"collected {len(rep.copied)} submission(s) into {course.dir / 'submitted'}")
     elif cmd == "autograde":
         results, wall, failures = step_autograde(
-            course, lessons, args.student, args.workers, not args.no_pool
+            course,
+            lessons,
+            args.student,
+            args.workers,
+            not args.no_pool,
+            args.engine,
+            args.scheduler,
+            args.cluster,
+            {
+                "cores": args.cores,
+                "memory": args.memory,
+                "walltime": args.walltime,
+                "queue": args.queue,
+                "jobs": args.jobs,
+            },
         )
         ok = sum(r.ok for r in results)
         print(f"autograded {ok}/{len(results)} submission(s) in {wall:.1f} s")

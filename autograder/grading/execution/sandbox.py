@@ -354,8 +354,39 @@ class SandboxUnavailable(RuntimeError):
     """The host cannot run the sandbox: grading must stop, not give everybody 0."""
 
 
+USERNS_HINT = (
+    "grading sandbox: user namespaces are disabled on this machine; enable them "
+    "(sysctl user.max_user_namespaces=15000 kernel.unprivileged_userns_clone=1, on Ubuntu "
+    "also kernel.apparmor_restrict_unprivileged_userns=0) or run the worker as root; "
+    "refusing to grade unsandboxed"
+)
+
+
+def userns_problem(proc: Path = Path("/proc/sys"), euid: int | None = None) -> str:
+    """Why bubblewrap cannot make a user namespace here ("" when it can, or is not needed).
+
+    Only an unprivileged grader needs one (`--unshare-user`, see sandbox_command); the kernel
+    switches read here are the ones distributions and cluster images turn off."""
+    if (os.geteuid() if euid is None else euid) == 0:
+        return ""
+    for name, off in (
+        ("user/max_user_namespaces", "0"),
+        ("kernel/unprivileged_userns_clone", "0"),
+        ("kernel/apparmor_restrict_unprivileged_userns", "1"),
+    ):
+        try:
+            if (proc / name).read_text().strip() == off:
+                return f"{USERNS_HINT} ({name.replace('/', '.')} = {off})"
+        except OSError:
+            continue  # the switch does not exist on this kernel
+    return ""
+
+
 def check_host() -> None:
     """Raise a clear error when the sandbox cannot work here (then nobody should be graded)."""
+    problem = userns_problem()
+    if problem:
+        raise SandboxUnavailable(problem)
     missing = [
         p
         for p in (BWRAP, PRLIMIT) + ((SETPRIV,) if os.geteuid() == 0 else ())
