@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     students_arg(sp)
     workers_arg(sp)
     engine_args(sp)
+    sp.add_argument(
+        "--resume",
+        action="store_true",
+        help="grade only the submissions without a finished autograde (after an interrupted "
+        "run); the default regrades everything",
+    )
 
     sp = sub.add_parser("feedback", help="feedback HTML for students (no hidden tests)")
     lessons_arg(sp)
@@ -291,6 +297,18 @@ def _gradebook_lessons(db_url: str) -> set[str]:
         return {a.name for a in gb.assignments}
 
 
+def _autograde_finished(course: Course, student: str, lesson: str) -> bool:
+    """nbgrader writes autograded/<student>/<lesson>/<nb>.ipynb when a notebook is done (after
+    its scores are saved): finished means every submitted notebook has one, not older than it."""
+    sub = course.dir / "submitted" / student / lesson
+    out = course.dir / "autograded" / student / lesson
+    notebooks = sorted(sub.glob("*.ipynb"))
+    return bool(notebooks) and all(
+        (out / nb.name).is_file() and (out / nb.name).stat().st_mtime >= nb.stat().st_mtime
+        for nb in notebooks
+    )
+
+
 def step_autograde(
     course: Course,
     lessons,
@@ -301,6 +319,7 @@ def step_autograde(
     scheduler=None,
     cluster="local",
     slurm=None,
+    resume=False,
 ):
     from autograder.grading.cli.collect import submitted_jobs
     from autograder.grading.execution.workers import Job, run_parallel
@@ -319,6 +338,10 @@ def step_autograde(
             raise GradingError(f"no submissions for student {', '.join(absent)} in submitted/")
     if not pairs:
         raise GradingError(f"nothing to autograde in {course.dir / 'submitted'} (run collect)")
+    if resume:
+        pairs = [(s, lesson) for s, lesson in pairs if not _autograde_finished(course, s, lesson)]
+        if not pairs:
+            return [], 0.0, []
     jobs = [Job(lesson, student) for student, lesson in pairs]
     t0 = time.perf_counter()
     if engine == "dask" or scheduler or cluster != "local":
@@ -477,6 +500,7 @@ def run(args) -> int:
                 "queue": args.queue,
                 "jobs": args.jobs,
             },
+            resume=args.resume,
         )
         ok = sum(r.ok for r in results)
         print(f"autograded {ok}/{len(results)} submission(s) in {wall:.1f} s")
