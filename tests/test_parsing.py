@@ -82,3 +82,17 @@ def test_the_collector_is_restored():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_grader_parses_only_through_parse_python():
+    """Every parse of student code in the grader goes through parse_python (a plain ast.parse in
+    a thread of the grading process is exposed to the bug above)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "autograder"
+    plain = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "parsing.py" and "ast.parse(" in p.read_text(encoding="utf-8")
+    ]
+    assert plain == [], plain

@@ -29,6 +29,8 @@ import ast
 import builtins
 from typing import Any
 
+from autograder.parsing import parse_python
+
 ORIGIN_KEY = "backprop_grader"
 UNSAFE_CALLS = frozenset(
     {"exec", "eval", "globals", "locals", "vars", "__import__", "setattr", "delattr", "compile"}
@@ -160,7 +162,7 @@ class CellEffect:
             self.opaque = True  # magics and shell escapes can define anything
             return
         try:
-            tree = ast.parse(source)
+            tree = parse_python(source)
         except SyntaxError:
             self.opaque = True  # runs and fails exactly as in a full execution
             return
