@@ -174,14 +174,65 @@ def test_required_tensor_kind():
     assert not c.ok and "torch tensor" in c.message
 
 
-def test_mutated_inputs_become_a_note():
-    v = compare(
-        make_ex(),
-        [{"dW": encode(A[i]), "db": encode(V[i])} for i in range(2)],
-        EXPECTED,
-        mutated=[[], ["W"]],
+def test_a_mutated_input_costs_the_exercise_and_is_named():
+    got = [{"dW": encode(A[i]), "db": encode(V[i])} for i in range(2)]
+    v = compare(make_ex(), got, EXPECTED, mutated=[[], ["W"]])
+    assert not v.ok and v.fraction == 0.0
+    assert v.misconceptions == ["mutates_input"]
+    assert "changed its input `W` in place" in v.components["dW"].message
+
+
+def test_an_input_the_exercise_allows_to_change_is_no_mistake():
+    ex = Exercise(**{**make_ex().__dict__, "may_change": ("W",)})
+    got = [{"dW": encode(A[i]), "db": encode(V[i])} for i in range(2)]
+    v = compare(ex, got, EXPECTED, mutated=[[], ["W"]])
+    assert v.ok and v.fraction == 1.0 and v.notes  # still said, as a note
+
+
+def test_swapped_outputs_are_named_without_a_variant():
+    ex = Exercise(**{**make_ex().__dict__, "components": {"a": 0.5, "z": 0.5}})
+    exp = [{"a": np.maximum(V[i], 0), "z": V[i]} for i in range(2)]
+    got = [{"a": encode(V[i]), "z": encode(np.maximum(V[i], 0))} for i in range(2)]
+    v = compare(ex, got, exp)
+    assert not v.ok and v.misconceptions == ["swapped_outputs"]
+
+
+def test_equal_components_are_not_called_swapped():
+    # the student's z is wrong (zeros) and the expected a is zero too: no swap explains that
+    ex = Exercise(**{**make_ex().__dict__, "components": {"a": 0.5, "z": 0.5}})
+    neg = [-np.abs(V[i]) - 0.1 for i in range(2)]
+    exp = [{"a": np.zeros_like(neg[i]), "z": neg[i]} for i in range(2)]
+    zeros = [encode(np.zeros_like(neg[i])) for i in range(2)]
+    got = [{"a": zeros[i], "z": zeros[i]} for i in range(2)]
+    v = compare(ex, got, exp)
+    assert v.components["a"].ok and v.components["z"].misconception is None
+
+
+def test_a_variant_that_leaves_a_component_unchanged_does_not_explain_it():
+    # variant "no_activation" changes only db; the student's dW is float32 (right values):
+    # the diagnosis must be float32, never the unrelated variant
+    variants = {"no_activation": [{"dW": A[i], "db": V[i] + 1} for i in range(2)]}
+    v = run([a.astype(np.float32) for a in A], V, variants=variants)
+    assert v.components["dW"].misconception == "float32"
+
+
+def test_a_boolean_result_is_named():
+    exp = [{"dW": A[i], "db": (V[i] > 0).astype(float)} for i in range(2)]
+    got = [{"dW": encode(A[i]), "db": encode(V[i] > 0)} for i in range(2)]
+    c = compare(make_ex(), got, exp).components["db"]
+    assert not c.ok and c.misconception == "boolean_result" and "dtype bool" in c.message
+
+
+def test_a_matmul_shape_error_is_matched_to_a_missing_transpose():
+    err = Raised(
+        "ValueError",
+        "matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
+        "(n?,k),(k,m?)->(n?,m?) (size 3 is different from 2)",
     )
-    assert v.ok and any("`W`" in n and "in place" in n for n in v.notes)
+    v = run([err, err], V)
+    assert v.components["dW"].misconception == "missing_transpose"
+    torch_err = Raised("RuntimeError", "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x4)")
+    assert run([torch_err, torch_err], V).components["dW"].misconception == "missing_transpose"
 
 
 def test_generic_named_when_it_explains_most_wrong_cases():

@@ -60,7 +60,11 @@ def test_release_view_matches_what_students_get(source):
     assert relu.count("raise NotImplementedError()") == 2
     assert "    # YOUR CODE HERE\n    raise NotImplementedError()" in relu
     test = release_view(_cell(source, "l01_relu"), STUB)
-    assert test.strip() == 'check("l01_relu", relu, relu_derivative)'
+    assert test.strip().splitlines() == [
+        "from autograder.student import check, record"
+        "  # imported here: no name of yours can hide them",
+        'check("l01_relu", relu, relu_derivative)',
+    ]
 
 
 def test_untouched_release_is_the_source_with_stubs_and_no_flags(source, release):
@@ -223,6 +227,32 @@ def test_shortcut_scan_clean_answer_has_no_flags(source, release):
     out, _ = canonicalize(release, source, STUB)
     res = scan_shortcuts(out, source, forbid_autograd=["l01_relu", "l01_neuron_forward"])
     assert res == {"forbidden": {}, "flags": []}
+
+
+def test_switching_autograd_off_is_not_using_it(source, release):
+    H.answer(
+        release,
+        "l01_neuron_forward_answer",
+        "import torch\n\n"
+        "def neuron_forward(x, w, b):\n"
+        "    wt = torch.tensor(w, requires_grad=False).requires_grad_(False)\n"
+        "    wt.requires_grad = False\n"
+        "    z = float((wt * torch.tensor(x)).sum() + b)\n    return max(z, 0.0), z\n",
+    )
+    out, _ = canonicalize(release, source, STUB)
+    assert scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])["forbidden"] == {}
+    # switching it on stays flagged, however written
+    H.answer(
+        release,
+        "l01_neuron_forward_answer",
+        "import torch\n\n"
+        "def neuron_forward(x, w, b):\n"
+        "    wt = torch.tensor(w).requires_grad_()\n"
+        "    z = float((wt * torch.tensor(x)).sum() + b)\n    return max(z, 0.0), z\n",
+    )
+    out, _ = canonicalize(release, source, STUB)
+    res = scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])
+    assert set(res["forbidden"]) == {"l01_neuron_forward"}
 
 
 def test_garbage_cells_never_crash(source):

@@ -116,6 +116,10 @@ def graded(tmp_path_factory):
         nb = H.honest(course)
         H.answer(nb, "l01_relu_answer", relu_src)
         H.submit(course, student, nb)
+    # an honest student whose own names are those the test cells use: full marks
+    nb = H.honest(course)
+    H.answer(nb, "l01_relu_answer", "check = [0.5, 1.0]\nrecord = {'best': 0.0}\n" + H.RELU_OK)
+    H.submit(course, "shadows_names", nb)
     # the kernel dies after l01_relu recorded: that score is kept (relu right here)
     nb = H.honest(course)
     H.answer(nb, "l01_neuron_forward_answer", "import os\nos._exit(3)")
@@ -160,7 +164,7 @@ def test_forged_bundle_is_flagged(graded):
     assert "record bundles" in reasons
 
 
-@pytest.mark.parametrize("student", ["close_streams_right", "warnings_right"])
+@pytest.mark.parametrize("student", ["close_streams_right", "warnings_right", "shadows_names"])
 def test_right_answers_survive_stream_games_and_warnings(graded, student):
     course, c, run, scores = graded
     assert scores[student] == {"l01_relu": 2.0, "l01_neuron_forward": 2.0}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -66,6 +67,23 @@ def relu_derivative(z):
 """
 
 
+# right values, but the exercise says "No Python loops"
+LOOP_RELU = """
+import numpy as np
+
+def relu(z):
+    z = np.asarray(z, dtype=float)
+    return np.array([v if v > 0 else 0.0 for v in z.ravel()]).reshape(z.shape)
+
+def relu_derivative(z):
+    z = np.asarray(z, dtype=float)
+    out = np.zeros_like(z)
+    for i in np.ndindex(z.shape):
+        out[i] = 1.0 if z[i] > 0 else 0.0
+    return out
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course, c = H.new_course(tmp_path_factory.mktemp("shortcuts"))
@@ -77,6 +95,9 @@ def graded(tmp_path_factory):
     nb = H.honest(course)
     H.answer(nb, "l01_neuron_forward_answer", AUTOGRAD_FORWARD)
     H.submit(course, "autograd", nb)
+    nb = H.honest(course)
+    H.answer(nb, "l01_relu_answer", LOOP_RELU)
+    H.submit(course, "loop_relu", nb)
     nb = H.honest(course)
     H.answer(nb, "l01_relu_answer", _hardcoded_source())
     H.submit(course, "hardcoded", nb)
@@ -102,6 +123,18 @@ def test_autograd_in_by_hand_exercise_scores_zero(graded):
     # the numbers are right, but the exercise forbids autograd: 0 for it, relu unaffected
     assert scores["autograd"] == {"l01_relu": 2.0, "l01_neuron_forward": 0.0}
     assert "forbidden_autograd" in H.codes_of(course, "autograd")
+    # the cell's machine-readable summary (read by feedback and the class report) agrees
+    nb = nbformat.read(
+        course / "autograded" / "autograd" / H.ASSIGNMENT / f"{H.ASSIGNMENT}.ipynb", as_version=4
+    )
+    summary = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["backprop"]
+        for c in nb.cells
+        if "backprop" in c.metadata
+    }
+    assert summary["l01_neuron_forward"]["score"] == 0.0
+    assert not any(summary["l01_neuron_forward"]["components"].values())
+    assert summary["l01_relu"]["score"] == 2.0
 
 
 def test_hardcoded_visible_answers_pass_check_but_score_zero(graded, capsys, monkeypatch):
@@ -115,3 +148,11 @@ def test_hardcoded_visible_answers_pass_check_but_score_zero(graded, capsys, mon
     check("l01_relu", ns["relu"], ns["relu_derivative"])  # raises if it fails
     # ... and the fresh grading cases defeat it
     assert scores["hardcoded"] == {"l01_relu": 0.0, "l01_neuron_forward": 2.0}
+
+
+def test_loops_where_the_exercise_forbids_them_score_zero(graded):
+    course, c, run, scores = graded
+    assert scores["loop_relu"] == {"l01_relu": 0.0, "l01_neuron_forward": 2.0}
+    flags = H.flags_of(course, "loop_relu")
+    assert "forbidden_loop" in {f["code"] for f in flags}
+    assert any("list comprehension" in f["reason"] for f in flags)

@@ -35,6 +35,9 @@ GENERIC_IDS = (
     "integer_dtype",
     "python_if_on_array",
     "missing_return",
+    "swapped_outputs",
+    "boolean_result",
+    "mutates_input",
 )
 OK_MARK, BAD_MARK = "\u2714", "\u2718"
 
@@ -64,7 +67,8 @@ class Verdict:
 
     @property
     def misconceptions(self) -> list[str]:
-        return [c.misconception for c in self.components.values() if c.misconception]
+        found = [c.misconception for c in self.components.values() if c.misconception]
+        return list(dict.fromkeys(found))
 
     def lines(self) -> list[str]:
         """The per-component verdict, one line per component (+ indented explanations)."""
@@ -172,6 +176,14 @@ _ERROR_PATTERNS = (
     ("Cannot cast ufunc", "integer_dtype"),
     ("only supported for floating point", "integer_dtype"),
     ("NoneType", "missing_return"),
+    # a matrix product whose inner sizes disagree: in backprop almost always a transpose missing
+    # (or one too many); numpy's @, np.dot and torch's messages
+    ("has a mismatch in its core dimension", "missing_transpose"),
+    ("not aligned", "missing_transpose"),
+    ("shapes cannot be multiplied", "missing_transpose"),
+    ("expected scalar type Double but found Float", "float32"),
+    ("found dtype Float but expected Double", "float32"),
+    ("Integers to negative integer powers", "integer_dtype"),
 )
 
 
@@ -218,7 +230,7 @@ def _diagnose(got: Any, kind: str, exp: np.ndarray, ex: Exercise, comp: str) -> 
         return _CaseResult(
             False,
             f"right values but dtype {dtype}: return float64 (e.g. .astype(float))",
-            "integer_dtype" if dtype != "bool" else None,
+            "integer_dtype" if dtype != "bool" else "boolean_result",
         )
     if dtype in ("float32", "float16") and _close(got, exp, 1e-3, 1e-6):
         return _CaseResult(
@@ -332,12 +344,15 @@ def compare(
     variants = variants or {}
     comps: dict[str, ComponentVerdict] = {}
     per_comp: dict[str, tuple[list[_CaseResult], list[tuple[Any, str]]]] = {}
+    exps: dict[str, list[np.ndarray]] = {}
     for comp in ex.components:
         results: list[_CaseResult] = []
         gots: list[tuple[Any, str]] = []
+        exps[comp] = []
         for i in range(n):
             exp, _ = _normalise(expected_cases[i][comp])
             exp = np.asarray(exp, dtype=np.float64)
+            exps[comp].append(exp)
             got_case = got_cases[i] if i < len(got_cases) else {}
             if not isinstance(got_case, Mapping) or comp not in got_case:
                 got, kind = _Invalid("no output recorded for this component"), "invalid"
@@ -347,21 +362,41 @@ def compare(
             results.append(_diagnose(got, kind, exp, ex, comp))
         per_comp[comp] = (results, gots)
     wrong_comps = [c for c, (res, _) in per_comp.items() if not all(r.ok for r in res)]
-    # variant id -> the wrong components it explains; the variant explaining most wins
+    # variant id -> the wrong components it explains (it must change that component, and the
+    # student's values must be its values); the variant explaining most wins
     explains = {
-        mid: [c for c in wrong_comps if _variant_matches(c, per_comp[c][1], outs, ex, n)]
+        mid: [
+            c
+            for c in wrong_comps
+            if _variant_matches(c, per_comp[c][1], outs, ex, n)
+            and _variant_changes(c, exps[c], outs, ex)
+        ]
         for mid, outs in variants.items()
     }
+    # generic: two wrong components, each holding the other's expected values (outputs swapped)
+    for c in wrong_comps:
+        if any(c in cs for cs in explains.values()):
+            continue
+        if any(
+            _holds_other(per_comp[c][1], exps[c], exps[o], ex)
+            and _holds_other(per_comp[o][1], exps[o], exps[c], ex)
+            for o in wrong_comps
+            if o != c
+        ):
+            explains.setdefault("swapped_outputs", []).append(c)
     for comp, weight in ex.components.items():
         results, gots = per_comp[comp]
         wrong = [i for i, r in enumerate(results) if not r.ok]
         if not wrong:
             comps[comp] = ComponentVerdict(comp, weight, True)
             continue
-        candidates = [m for m, cs in explains.items() if comp in cs]
+        candidates = [m for m, cs in explains.items() if comp in cs and m in variants]
+        if not candidates and comp in explains.get("swapped_outputs", ()):
+            candidates = ["swapped_outputs"]
         mid = max(candidates, key=lambda m: len(explains[m])) if candidates else None
         if mid is None:
             mid = _common_generic([results[i].generic for i in wrong])
+        mid = mid.partition(":")[0] if mid else None  # "id:form" variants name the id
         first = results[wrong[0]]
         where = f"case {wrong[0] + 1} of {n}: " if n > 1 else ""
         msg = where + first.message
@@ -370,13 +405,24 @@ def compare(
         if mid:
             msg += "\n\u2192 " + _explain(mid, catalogue, ex)
         comps[comp] = ComponentVerdict(comp, weight, False, msg, mid, len(wrong))
+    changed = sorted({x for names in (mutated or []) for x in names if x not in ex.may_change})
+    if changed:
+        # the values may be right, but the caller's data is not: the exercise forbids this
+        which = ", ".join(f"`{x}`" for x in changed)
+        for comp in comps.values():
+            if comp.ok:
+                comp.ok, comp.misconception = False, "mutates_input"
+                comp.message = (
+                    f"right values, but your function changed its input {which} in place"
+                    "\n\u2192 " + _explain("mutates_input", catalogue, ex)
+                )
     if ex.partial:
         fraction = sum(c.weight for c in comps.values() if c.ok)
     else:
         fraction = 1.0 if all(c.ok for c in comps.values()) else 0.0
     notes = []
     for i, names in enumerate(mutated or []):
-        if names:
+        if names and not changed:
             which = ", ".join(f"`{x}`" for x in names)
             notes.append(
                 f"case {i + 1}: your function changed its input {which} in place "
@@ -394,6 +440,37 @@ def _common_generic(generics: list[str | None]) -> str | None:
         return None
     count, mid = counts[0]
     return mid if 2 * count >= len(generics) else None
+
+
+def _variant_changes(
+    comp: str, exps: list[np.ndarray], outs: Sequence[Mapping[str, Any]], ex: Exercise
+) -> bool:
+    """Whether the variant's component differs from the reference on some case: a mistake that
+    leaves a component as it should be explains nothing wrong with it."""
+    for exp, out in zip(exps, outs, strict=False):
+        ref, kind = _normalise(out.get(comp)) if isinstance(out, Mapping) else (None, "")
+        if kind not in NUMERIC_KINDS or not isinstance(ref, np.ndarray):
+            continue
+        ref = np.asarray(ref, dtype=np.float64)
+        if ref.shape != exp.shape or not _close(ref, exp, ex.rtol, ex.atol, equal_nan=True):
+            return True
+    return False
+
+
+def _holds_other(
+    gots: list[tuple[Any, str]], mine: list[np.ndarray], other: list[np.ndarray], ex: Exercise
+) -> bool:
+    """The student's component equals another component's reference on every case, and the
+    two references differ somewhere (so the swap is visible)."""
+    differ = False
+    for (got, _), exp_mine, exp_other in zip(gots, mine, other, strict=True):
+        if not isinstance(got, np.ndarray):
+            return False
+        if not _matches_loosely(got, exp_other, ex.rtol, ex.atol):
+            return False
+        if exp_mine.shape != exp_other.shape or not _close(exp_mine, exp_other, ex.rtol, ex.atol):
+            differ = True
+    return differ
 
 
 def _variant_matches(

@@ -97,6 +97,8 @@ class Exercise:
         returns {component: output}.
     worked_examples(): fixed cases for the visible check (default: make_cases with a fixed seed).
     kinds: optional component -> required output kind ("tensor" for torch exercises).
+    may_change: names of inputs the function may modify (default none: a changed input is the
+        named mistake `mutates_input` and costs the exercise's points).
     rtol, atol: tolerance of np.allclose in float64.
     """
 
@@ -113,6 +115,8 @@ class Exercise:
     rtol: float = RTOL
     atol: float = ATOL
     title: str = ""
+    # inputs the function may change in place; any other input changed costs the exercise
+    may_change: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id or not self.id[:3].startswith("l") or not self.id[1:3].isdigit():

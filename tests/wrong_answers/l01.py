@@ -145,3 +145,59 @@ def train_neuron(x, w, b, target, lr, steps):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l01_relu"].append(
+    (
+        "boolean_result",
+        """
+def relu(z):
+    return np.maximum(0.0, np.asarray(z, dtype=float))
+
+
+def relu_derivative(z):
+    return np.asarray(z) > 0  # True/False, not numbers
+""",
+    )
+)
+WRONG["l01_train"] += [
+    (
+        "mutates_input",
+        """
+def train_neuron(x, w, b, target, lr, steps):
+    losses = []
+    for _ in range(steps):
+        a, z = neuron_forward(x, w, b)
+        losses.append((a - target) ** 2)
+        dw, db = neuron_backward(x, z, a, target)
+        w -= lr * dw  # the caller's w changes too
+        b = b - lr * db
+    return w, b, losses
+""",
+    ),
+    (
+        "off_by_one_steps",
+        """
+def train_neuron(x, w, b, target, lr, steps):
+    w = np.array(w, dtype=float)
+    losses = []
+    for _ in range(steps - 1):
+        a, z = neuron_forward(x, w, b)
+        losses.append((a - target) ** 2)
+        dw, db = neuron_backward(x, z, a, target)
+        w = w - lr * dw
+        b = b - lr * db
+    return w, b, losses
+""",
+    ),
+]
+WRONG["l01_neuron_backward"].append(
+    (
+        "relu_grad_ge_zero",
+        """
+def neuron_backward(x, z, a, target):
+    delta = 2.0 * (a - target) * float(z >= 0)  # seed 001's >=: 1 at z == 0
+    return delta * np.asarray(x, dtype=float), delta
+""",
+    )
+)

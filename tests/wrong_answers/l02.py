@@ -142,3 +142,47 @@ def train_layer(x, W, b, lr, steps):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l02_train"] += [
+    (
+        "mutates_input",
+        """
+def train_layer(x, W, b, lr, steps):
+    b = np.array(b, dtype=float)
+    losses = []
+    for _ in range(steps):
+        z, a = layer_forward(x, W, b)
+        losses.append(float(np.sum(a) ** 2))
+        dW, db = layer_backward(x, z, a)
+        W -= lr * dW  # the caller's W changes too
+        b = b - lr * db
+    return W, b, losses
+""",
+    ),
+    (
+        "off_by_one_steps",
+        """
+def train_layer(x, W, b, lr, steps):
+    W, b = np.array(W, dtype=float), np.array(b, dtype=float)
+    losses = []
+    for _ in range(steps + 1):
+        z, a = layer_forward(x, W, b)
+        losses.append(float(np.sum(a) ** 2))
+        dW, db = layer_backward(x, z, a)
+        W = W - lr * dW
+        b = b - lr * db
+    return W, b, losses
+""",
+    ),
+]
+WRONG["l02_backward"].append(
+    (
+        "relu_grad_ge_zero",
+        """
+def layer_backward(x, z, a):
+    delta = 2.0 * np.sum(a) * (np.asarray(z) >= 0)  # 1 at z == 0
+    return np.outer(delta, x), delta
+""",
+    )
+)

@@ -133,3 +133,29 @@ def sgd_step(X, Y, W1, W2, lr):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l03_forward"].append(
+    (
+        "swapped_outputs",
+        """
+def forward(X, W1, W2):
+    Z = W1.T @ X
+    H = sigmoid(Z)
+    O = H.T @ W2
+    return H, Z, O, sigmoid(O)  # Z and H in the wrong order
+""",
+    )
+)
+WRONG["l03_step"].append(
+    (
+        "mutates_input",
+        """
+def sgd_step(X, Y, W1, W2, lr):
+    dW1, dW2 = backward(X, Y, W1, W2)
+    W1 -= lr * dW1
+    W2 -= lr * dW2
+    return W1, W2
+""",
+    )
+)

@@ -133,3 +133,17 @@ def backward(x, y, Wh, bh, Wo, bo):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l04_forward"].append(
+    (
+        "swapped_outputs",
+        """
+def forward(x, Wh, bh, Wo, bo):
+    zh = Wh @ x + bh
+    uh = relu(zh)
+    zo = Wo @ uh + bo
+    return zh, uh, sigmoid(zo), zo  # yhat before zo
+""",
+    )
+)

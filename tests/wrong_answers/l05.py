@@ -223,3 +223,45 @@ def autograd_step(X, Y, Wh, Wo, lr):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l05_numpy"].append(
+    (
+        "missing_transpose",  # raises: (n, h) @ (n, p) has no matching inner size
+        """
+def backprop(X, Y, Wh, Wo):
+    Zh = X @ Wh
+    H = relu(Zh)
+    Zo = H @ Wo
+    Eo = (relu(Zo) - Y) * relu_prime(Zo)
+    Eh = (Eo @ Wo.T) * relu_prime(Zh)
+    return X.T @ Eh, H @ Eo
+""",
+    )
+)
+WRONG["l05_step"].append(
+    (
+        "mutates_input",
+        """
+def train_step(X, Y, Wh, Wo, lr):
+    dWh, dWo = backprop(X, Y, Wh, Wo)
+    Wh -= lr * dWh  # the seed's in-place update
+    Wo -= lr * dWo
+    return Wh, Wo
+""",
+    )
+)
+WRONG["l05_numpy"].append(
+    (
+        "relu_grad_ge_zero",
+        """
+def backprop(X, Y, Wh, Wo):
+    Zh = X @ Wh
+    H = relu(Zh)
+    Zo = H @ Wo
+    Eo = (relu(Zo) - Y) * (Zo >= 0)
+    Eh = (Eo @ Wo.T) * (Zh >= 0)  # 1 at Zh == 0
+    return X.T @ Eh, H.T @ Eo
+""",
+    )
+)

@@ -198,3 +198,17 @@ def update_pars(X, Y, W1, W2, eta):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l06_update"].append(
+    (
+        "mutates_input",
+        """
+def update_pars(X, Y, W1, W2, eta):
+    dW1, dW2 = gradients(X, Y, W1, W2)
+    W1 -= eta * dW1
+    W2 -= eta * dW2
+    return W1, W2
+""",
+    )
+)

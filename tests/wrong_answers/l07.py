@@ -207,3 +207,33 @@ def relu_backward(dH, H):
         ),
     ],
 }
+
+# Mistakes the grader names in every exercise where they can occur (no variant written for them).
+WRONG["l07_mlp"].append(
+    (
+        "forgot_bias",
+        """
+def mlp_forward(X, params, activation="relu"):
+    L = len(params) // 2
+    act_forward = ACTIVATIONS[activation][0]
+    H, caches = X, []
+    for l in range(1, L + 1):
+        W = params[f"W{l}"]
+        Z, affine_cache = affine_forward(H, W, np.zeros(W.shape[1]))  # the bias left out
+        if l == L:
+            caches.append((affine_cache, None))
+            return Z, caches
+        H, act_cache = act_forward(Z)
+        caches.append((affine_cache, (activation, act_cache)))
+
+
+def mlp_backward(dscores, caches):
+    grads, dH = {}, dscores
+    for l in range(len(caches), 0, -1):
+        affine_cache, act = caches[l - 1]
+        dZ = dH if act is None else ACTIVATIONS[act[0]][1](dH, act[1])
+        dH, grads[f"dW{l}"], grads[f"db{l}"] = affine_backward(dZ, affine_cache)
+    return grads
+""",
+    )
+)

@@ -46,6 +46,7 @@ SEVERITY = {
     "output_truncated": "warn",
     "forbidden_import": "warn",
     "forbidden_autograd": "zero",
+    "forbidden_loop": "zero",
     "suspicious": "warn",
 }
 

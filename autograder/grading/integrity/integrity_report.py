@@ -28,7 +28,23 @@ from autograder.grading.integrity.flags import write_fragment as _write_fragment
 # --------------------------------------------------------------------------------------------
 # The preprocessor and the report
 # --------------------------------------------------------------------------------------------
-def _zero_cell(cell: NotebookNode, reason: str) -> None:
+def _zero_cell(cell: NotebookNode, reason: str, resources: dict | None = None) -> None:
+    """0 points in the cell's output AND in TrustedScores' summary of it (the cell metadata and
+    resources["backprop"]), which feedback and the class report read: all say the same score."""
+    summary = cell.get("metadata", {}).get("backprop")
+    if isinstance(summary, dict):
+        zeroed = {
+            **summary,
+            "score": 0.0,
+            "fraction": 0.0,
+            "components": {k: False for k in summary.get("components") or {}},
+            "integrity": reason,
+        }
+        cell.metadata["backprop"] = zeroed
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        cells = (resources or {}).get("backprop", {}).get("cells")
+        if isinstance(cells, dict) and grade_id in cells:
+            cells[grade_id] = zeroed
     cell.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text=f"0 points: {reason}\n"),
         nbformat.v4.new_output("execute_result", data={"text/plain": "0"}, execution_count=None),
@@ -55,7 +71,7 @@ class IntegrityReport(NbGraderPreprocessor):
         for ex_id, uses in (shortcuts.get("forbidden") or {}).items():
             for cell in nb.cells:
                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ex_id:
-                    _zero_cell(cell, f"{ex_id} must compute gradients by hand; found {uses[0]}")
+                    _zero_cell(cell, f"{ex_id} {uses[0]}", resources)
         flags = _dedupe([{"notebook": name, "cell": "", **f} for f in flags])
         nb.metadata[METADATA_KEY] = {**meta, "flags": flags}
         root = Path(self.course_root or CourseDirectory(config=self.config).root)

@@ -45,6 +45,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 }
 
 
+# Exercises whose text says "No Python loops" (vectorised numpy is what they teach).
+for _ex in ("l01_relu", "l02_batch"):
+    FORBIDDEN[_ex] = (*FORBIDDEN.get(_ex, ()), "loops")
+
+# What each forbidden kind is called in the flag and in the zeroed cell.
+RULES = {
+    "autograd": ("forbidden_autograd", "asks for gradients by hand but uses torch autograd"),
+    "loops": ("forbidden_loop", "asks for vectorised numpy (no Python loops) but loops"),
+}
+
 _EX_CALL = re.compile(r"\b(?:check|record)\(\s*[\"'](l\d\d_\w+)[\"']\s*((?:,\s*\w+\s*)*)\)")
 _SUSPICIOUS = {
     "set_custom_exc": "installs a custom exception handler",
@@ -84,9 +94,40 @@ def _parse(src: str) -> ast.Module | None:
         return None
 
 
+def _is_false(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _switches_autograd_off(node: ast.AST) -> set[int]:
+    """ids of the nodes that turn autograd OFF (`requires_grad=False`, `.requires_grad_(False)`,
+    `t.requires_grad = False`): no use of autograd, never flagged."""
+    off: set[int] = set()
+    for n in ast.walk(node):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "requires_grad_"
+            and (
+                (len(n.args) == 1 and _is_false(n.args[0]))
+                or any(k.arg == "requires_grad" and _is_false(k.value) for k in n.keywords)
+            )
+        ):
+            off.add(id(n.func))
+            off.update(id(k) for k in n.keywords)
+        elif isinstance(n, ast.Assign | ast.AnnAssign) and _is_false(n.value):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            off.update(id(t) for t in targets if isinstance(t, ast.Attribute))
+        elif isinstance(n, ast.keyword) and n.arg == "requires_grad" and _is_false(n.value):
+            off.add(id(n))
+    return off
+
+
 def _autograd_uses(node: ast.AST) -> list[str]:
     found = []
+    off = _switches_autograd_off(node)
     for n in ast.walk(node):
+        if id(n) in off:
+            continue
         if isinstance(n, ast.Attribute):
             if n.attr in (
                 "backward",
@@ -115,6 +156,20 @@ def _autograd_uses(node: ast.AST) -> list[str]:
             ):
                 found.append(f"import of {', '.join(mods)} (line {n.lineno})")
     return found
+
+
+def _loops(node: ast.AST) -> list[str]:
+    """Python loops (for, while, comprehensions) in a function."""
+    kinds = {
+        ast.For: "for loop",
+        ast.AsyncFor: "for loop",
+        ast.While: "while loop",
+        ast.ListComp: "list comprehension",
+        ast.SetComp: "set comprehension",
+        ast.DictComp: "dict comprehension",
+        ast.GeneratorExp: "generator expression",
+    }
+    return [f"{kinds[type(n)]} (line {n.lineno})" for n in ast.walk(node) if type(n) in kinds]
 
 
 def _reference_imports(tree: ast.AST) -> list[str]:
@@ -175,21 +230,22 @@ def scan_shortcuts(
             ex_id = m.group(1)
             fallback = tuple(a.strip() for a in m.group(2).split(",") if a.strip())
             functions, kinds = _exercise_functions(ex_id, fallback, forbid_autograd)
-            if "autograd" not in kinds or ex_id in forbidden:
+            if ex_id in forbidden:
                 continue
-            uses = []
-            for fn in _reachable(functions, defs):
-                uses += [f"{fn}: {u}" for u in _autograd_uses(defs[fn])]
-            if uses:
-                forbidden[ex_id] = uses
-                flags.append(
-                    _flag(
-                        "forbidden_autograd",
-                        f"{ex_id} asks for gradients by hand but uses torch autograd "
-                        f"({'; '.join(uses[:3])}): 0 points",
-                        cell=ex_id,
+            for kind in kinds:
+                find = {"autograd": _autograd_uses, "loops": _loops}.get(kind)
+                if find is None:
+                    continue
+                uses = []
+                for fn in _reachable(functions, defs):
+                    uses += [f"{fn}: {u}" for u in find(defs[fn])]
+                if uses:
+                    code, rule = RULES[kind]
+                    forbidden[ex_id] = [f"{rule} ({uses[0]})", *uses]
+                    flags.append(
+                        _flag(code, f"{ex_id} {rule} ({'; '.join(uses[:3])}): 0 points", cell=ex_id)
                     )
-                )
+                    break
     return {"forbidden": forbidden, "flags": _dedupe(flags)}
 
 

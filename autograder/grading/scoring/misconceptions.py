@@ -189,6 +189,13 @@ define(
     copy (w = np.array(w, dtype=float)) or write w = w - lr * dw.""",
 )
 
+define(
+    "boolean_result",
+    "a boolean array returned",
+    """`z > 0` is an array of True/False, not of numbers: the exercise asks for float64 values.
+    Convert it, e.g. (z > 0).astype(float).""",
+)
+
 # --- seed errata ----------------------------------------------------------------------------
 
 define(

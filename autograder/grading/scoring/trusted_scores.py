@@ -59,6 +59,16 @@ def _bundles(cell: NotebookNode) -> list[Any]:
     return out
 
 
+def _own_error(cell: NotebookNode) -> str:
+    """'NameError: ...' when the test cell's own outputs hold an error, else ''."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            name = str(output.get("ename", "Error"))[:60]
+            value = " ".join(str(output.get("evalue", "")).split())[:200]
+            return f"{name}: {value}" if value else name
+    return ""
+
+
 def last_bundle(cell: NotebookNode, ex_id: str) -> dict:
     """The last well-typed bundle for ex_id in the cell's outputs (raises NoRecord)."""
     found_other = False
@@ -79,6 +89,12 @@ def last_bundle(cell: NotebookNode, ex_id: str) -> dict:
         return bundle
     if found_other:
         raise NoRecord(f"no result was recorded for {ex_id} (only for other exercises)")
+    own = _own_error(cell)
+    if own:
+        raise NoRecord(
+            f"no result was recorded for {ex_id}: the test cell itself stopped with {own} "
+            "(does your code redefine a name this cell uses, or replace a module it imports?)"
+        )
     raise NoRecord(
         f"no result was recorded for {ex_id}: the test cell did not run to its end "
         "(an error in an earlier cell, a timeout, or the kernel stopped)"

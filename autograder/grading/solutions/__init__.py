@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,8 +137,8 @@ def reference_outputs(
             raise ValueError(f"{ex.id}: reference solution lacks components {sorted(missing)}")
         exp_cases.append({c: _as_float_array(out[c]) for c in ex.components})
     variants: dict[str, list[dict[str, np.ndarray]]] = {}
-    for mid, fn in sol.variants.items():
-        misconceptions.get(mid)  # an unknown id is a bug in the solution file: fail loudly
+    for mid, fn in {**sol.variants, **derived_variants(sol, cases)}.items():
+        misconceptions.get(base_id(mid))  # an unknown id is a bug in the solution file
         try:
             outs = [fn(copy.deepcopy(case)) for case in cases]
             variants[mid] = [
@@ -149,11 +150,49 @@ def reference_outputs(
     return exp_cases, variants, catalogue_for(ex)
 
 
+_BIAS = re.compile(r"b[a-z]?\d*")  # b, bh, bo, b1, b2: the course's names of biases
+
+
+def derived_variants(sol: Solution, cases: Sequence[dict[str, Any]]) -> dict[str, SolutionFn]:
+    """Mistakes possible in every exercise with such an input, derived from the reference by
+    changing the input the mistake ignores (so no lesson has to write them):
+
+    * ``forgot_bias``: every bias input (b, bh, bo, b1, ...) zeroed;
+    * ``off_by_one_steps``: ``steps`` + 1 and ``steps`` - 1 updates (``off_by_one_steps:fewer``).
+
+    A lesson's own variant of the same id wins. compare() only names a variant for a component
+    it changes, so a bias that does not reach a component explains nothing about it."""
+    if not cases or sol.expected is None:
+        return {}
+    ref, first, out = sol.expected, cases[0], {}
+    biases = [k for k in first if _BIAS.fullmatch(k) and _is_number_like(first[k])]
+    if biases and "forgot_bias" not in sol.variants:
+        out["forgot_bias"] = lambda case: ref(
+            {**case, **{k: np.zeros_like(np.asarray(case[k], dtype=float)) for k in biases}}
+        )
+    steps = first.get("steps")
+    if isinstance(steps, int | np.integer) and not isinstance(steps, bool):
+        if "off_by_one_steps" not in sol.variants:
+            out["off_by_one_steps"] = lambda case: ref({**case, "steps": case["steps"] + 1})
+        if all(int(c["steps"]) >= 2 for c in cases):
+            out["off_by_one_steps:fewer"] = lambda case: ref({**case, "steps": case["steps"] - 1})
+    return out
+
+
+def _is_number_like(value: Any) -> bool:
+    return isinstance(value, float | int | np.ndarray) and not isinstance(value, bool)
+
+
+def base_id(mid: str) -> str:
+    """The catalogue id of a variant key ("off_by_one_steps:fewer" -> "off_by_one_steps")."""
+    return mid.partition(":")[0]
+
+
 def catalogue_for(ex: Exercise) -> dict[str, dict[str, str]]:
     """Catalogue texts for the generic ids and ex's variants, with the sections overridden."""
     sol = SOLUTIONS.get(ex.id) or Solution(ex.id)
     out = {}
-    for mid in (*GENERIC_IDS, *sol.variants):
+    for mid in (*GENERIC_IDS, *sol.variants, "forgot_bias", "off_by_one_steps"):
         entry = misconceptions.get(mid).as_dict()
         if mid in sol.sections:
             entry["section"] = sol.sections[mid]

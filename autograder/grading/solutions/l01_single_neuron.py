@@ -92,8 +92,10 @@ def _(case):
 # --- l01_neuron_backward ----------------------------------------------------------------------
 
 
-def _delta(case, factor=2.0, use_relu=True):
+def _delta(case, factor=2.0, use_relu=True, ge=False):
     relu_d = float(activations.relu_grad(case["z"])) if use_relu else 1.0
+    if ge:
+        relu_d = float(case["z"] >= 0)
     return factor * (case["a"] - case["target"]) * relu_d
 
 
@@ -121,6 +123,12 @@ def _(case):
 @variant("l01_neuron_backward", "missing_activation_derivative")
 def _(case):
     d = _delta(case, use_relu=False)
+    return {"dw": d * np.asarray(case["x"]), "db": d}
+
+
+@variant("l01_neuron_backward", "relu_grad_ge_zero")
+def _(case):  # (z >= 0): at z == 0 the gradient passes
+    d = _delta(case, ge=True)
     return {"dw": d * np.asarray(case["x"]), "db": d}
 
 

@@ -80,10 +80,11 @@ def _(case):
     return {"dW": dW, "db": db}
 
 
-def _backward(case, *, factor=2.0, mask=True, per_neuron=False):
+def _backward(case, *, factor=2.0, mask=True, per_neuron=False, ge=False):
     a, z = _f(case["a"]), _f(case["z"])
     dL_da = factor * (a if per_neuron else np.full_like(a, a.sum()))
-    delta = dL_da * (activations.relu_grad(z) if mask else 1.0)
+    relu_d = (z >= 0).astype(float) if ge else activations.relu_grad(z)
+    delta = dL_da * (relu_d if mask else 1.0)
     return np.outer(delta, _f(case["x"])), delta
 
 
@@ -108,6 +109,12 @@ def _(case):
 @variant("l02_backward", "per_neuron_loss")
 def _(case):
     dW, db = _backward(case, per_neuron=True)
+    return {"dW": dW, "db": db}
+
+
+@variant("l02_backward", "relu_grad_ge_zero")
+def _(case):  # (z >= 0): a neuron exactly at z = 0 passes its gradient
+    dW, db = _backward(case, ge=True)
     return {"dW": dW, "db": db}
 
 

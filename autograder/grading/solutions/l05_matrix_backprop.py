@@ -32,14 +32,15 @@ def _step01(Z):
     return (Z > 0).astype(float)
 
 
-def _grads(X, Y, Wh, Wo, *, act=_relu, out_grad=True, scale=1.0):
-    """The seed-000 backward pass with switchable mistakes. Returns (dWh, dWo)."""
+def _grads(X, Y, Wh, Wo, *, act=_relu, out_grad=True, scale=1.0, ge=False):
+    """The seed-000 backward pass with switchable mistakes (ge: ReLU'(0) = 1). -> (dWh, dWo)."""
+    step = (lambda Z: (Z >= 0).astype(float)) if ge else _step01
     Zh = X @ Wh
     H = act(Zh)
     Zo = H @ Wo
     Yhat = act(Zo)
-    Eo = scale * (Yhat - Y) * (_step01(Zo) if out_grad else 1.0)
-    Eh = (Eo @ Wo.T) * _step01(Zh)
+    Eo = scale * (Yhat - Y) * (step(Zo) if out_grad else 1.0)
+    Eh = (Eo @ Wo.T) * step(Zh)
     return X.T @ Eh, H.T @ Eo
 
 
@@ -77,6 +78,19 @@ def _(case):  # Eo = Yhat - Y, without relu'(Zo)
 def _(case):
     dWh, dWo = _grad_case(case, scale=_mean_scale(case))
     return {"dWh": dWh, "dWo": dWo}
+
+
+@variant("l05_numpy", "relu_grad_ge_zero")
+@variant("l05_torch_by_hand", "relu_grad_ge_zero")
+def _(case):  # relu_prime as (Z >= 0): a hidden unit exactly at 0 passes its gradient
+    dWh, dWo = _grad_case(case, ge=True)
+    return {"dWh": dWh, "dWo": dWo}
+
+
+@variant("l05_step", "relu_grad_ge_zero")
+def _(case):
+    dWh, dWo = _grad_case(case, ge=True)
+    return {"Wh_new": case["Wh"] - case["lr"] * dWh, "Wo_new": case["Wo"] - case["lr"] * dWo}
 
 
 # --- l05_step ----------------------------------------------------------------------------------

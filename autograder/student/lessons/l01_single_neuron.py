@@ -134,6 +134,12 @@ def _backward_cases(rng: np.random.Generator) -> list[dict]:
         _backward_case(rng, 1, 1.0),
         _backward_case(rng, 4, 1.0),
         _backward_case(rng, 5, -1.0),  # dead neuron: zero gradient
+        {  # exactly at the kink, z == 0: ReLU'(0) is 0 here, so dw = 0 and db = 0
+            "x": away_from_zero(rng, 3),
+            "z": 0.0,
+            "a": 0.0,
+            "target": float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)),
+        },
     ]
 
 

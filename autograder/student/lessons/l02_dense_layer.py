@@ -99,7 +99,16 @@ def _backward_cases(rng: np.random.Generator) -> list[dict]:
         _backward_case(rng, 3, 5),
         _backward_case(rng, 5, 2),
         _backward_case(rng, 3, 3),  # square: a transposed dW has the right shape
+        _at_kink(_backward_case(rng, 2, 4)),  # one z exactly 0: ReLU'(0) = 0 there
     ]
+
+
+def _at_kink(case: dict) -> dict:
+    """The first live neuron moved exactly onto the kink (z = 0, a = 0)."""
+    i = int(np.flatnonzero(case["z"] > 0)[0])
+    case["z"][i] = 0.0
+    case["a"][i] = 0.0
+    return case
 
 
 def _backward_examples() -> list[dict]:

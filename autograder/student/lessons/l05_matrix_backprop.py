@@ -52,7 +52,11 @@ def _net_case(rng: np.random.Generator, n: int, d: int, h: int, p: int) -> dict:
 
 
 def _cases(rng: np.random.Generator) -> list[dict]:
-    return [_net_case(rng, *shape) for shape in SHAPES]
+    cases = [_net_case(rng, *shape) for shape in SHAPES]
+    # one hidden unit exactly at the kink in the second case: a zero column of Wh gives
+    # Zh[:, 0] == 0 whatever the summation order; ReLU'(0) = 0 there (the lesson's convention)
+    cases[1]["Wh"][:, 0] = 0.0
+    return cases
 
 
 def _step_cases(rng: np.random.Generator) -> list[dict]:
