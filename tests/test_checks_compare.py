@@ -247,3 +247,10 @@ def test_generic_named_when_it_explains_most_wrong_cases():
         {"dW": encode(2 * A[1]), "db": encode(V[1])},
     ]
     assert compare(make_ex(), mixed, EXPECTED).components["dW"].misconception is None
+
+
+def test_a_real_error_is_shown_rather_than_a_float32_rounding():
+    # case 1: float32 rounding only; case 2: a real error. The message must show case 2.
+    dW = [A[0].astype(np.float32), A[1] + 1.0]
+    c = run(dW, V).components["dW"]
+    assert not c.ok and c.message.startswith("case 2 of 2: wrong values"), c.message

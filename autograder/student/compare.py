@@ -397,8 +397,10 @@ def compare(
         if mid is None:
             mid = _common_generic([results[i].generic for i in wrong])
         mid = mid.partition(":")[0] if mid else None  # "id:form" variants name the id
-        first = results[wrong[0]]
-        where = f"case {wrong[0] + 1} of {n}: " if n > 1 else ""
+        # the case shown is a real error when there is one: a float32 rounding case would hide it
+        shown = next((i for i in wrong if results[i].generic != "float32"), wrong[0])
+        first = results[shown]
+        where = f"case {shown + 1} of {n}: " if n > 1 else ""
         msg = where + first.message
         if n > 1:
             msg += f" [wrong on {len(wrong)} of {n} cases]"

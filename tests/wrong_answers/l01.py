@@ -201,3 +201,21 @@ def neuron_backward(x, z, a, target):
 """,
     )
 )
+WRONG["l01_train"].append(
+    (
+        "missing_activation_derivative",
+        """
+def train_neuron(x, w, b, target, lr, steps):
+    w = np.array(w, dtype=float)
+    losses = []
+    for _ in range(steps):
+        z = float(np.dot(w, x) + b)
+        a = max(z, 0.0)
+        losses.append((a - target) ** 2)
+        delta = 2.0 * (a - target)  # relu'(z) left out: a dead neuron keeps moving
+        w = w - lr * delta * np.asarray(x, dtype=float)
+        b = b - lr * delta
+    return w, b, losses
+""",
+    )
+)

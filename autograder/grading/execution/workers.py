@@ -145,6 +145,28 @@ def install_gradebook_lock(db_url: str) -> _FileLock | None:
 _STATE: dict = {}
 
 
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the process that started it dies.
+
+    A grading worker blocks on its job queue, which never reports a dead client (the worker
+    holds a writer end of the pipe itself), so a `backprop-grade` killed with SIGKILL would
+    leave its workers running forever. With PR_SET_PDEATHSIG they die with it, and their
+    sandboxes follow (bwrap --die-with-parent; the kernels live in its PID namespace). Must run
+    in the process's main thread (the signal is armed per thread). No-op elsewhere."""
+    import ctypes
+    import multiprocessing
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)  # the client died before the signal was armed
+
+
 def _worker_init(
     course_dir: str,
     db_url: str,
@@ -153,7 +175,10 @@ def _worker_init(
     preloads: dict,
     first: str,
     fork: bool = True,
+    orphan_proof: bool = False,
 ) -> None:
+    if orphan_proof:
+        die_with_parent()
     _STATE["preloads"] = preloads
     try:
         fork_preload = None
@@ -316,7 +341,7 @@ def run_parallel(
         max_workers=workers,
         mp_context=ctx,
         initializer=_worker_init,
-        initargs=(str(course_dir), db_url, use_pool, True, preloads, order[0].lesson, fork),
+        initargs=(str(course_dir), db_url, use_pool, True, preloads, order[0].lesson, fork, True),
     ) as ex:
         futs = {ex.submit(_worker_run, j): j for j in order}
         with tqdm(

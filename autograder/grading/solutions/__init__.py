@@ -164,19 +164,26 @@ def derived_variants(sol: Solution, cases: Sequence[dict[str, Any]]) -> dict[str
     it changes, so a bias that does not reach a component explains nothing about it."""
     if not cases or sol.expected is None:
         return {}
-    ref, first, out = sol.expected, cases[0], {}
-    biases = [k for k in first if _BIAS.fullmatch(k) and _is_number_like(first[k])]
-    if biases and "forgot_bias" not in sol.variants:
+    ref, out = sol.expected, {}
+
+    def biases(case: dict[str, Any]) -> list[str]:
+        return [k for k in case if _BIAS.fullmatch(k) and _is_number_like(case[k])]
+
+    if any(biases(c) for c in cases) and "forgot_bias" not in sol.variants:
         out["forgot_bias"] = lambda case: ref(
-            {**case, **{k: np.zeros_like(np.asarray(case[k], dtype=float)) for k in biases}}
+            {**case, **{k: np.zeros_like(np.asarray(case[k], dtype=float)) for k in biases(case)}}
         )
-    steps = first.get("steps")
-    if isinstance(steps, int | np.integer) and not isinstance(steps, bool):
+    if all(_is_count(c.get("steps")) for c in cases):
         if "off_by_one_steps" not in sol.variants:
             out["off_by_one_steps"] = lambda case: ref({**case, "steps": case["steps"] + 1})
-        if all(int(c["steps"]) >= 2 for c in cases):
-            out["off_by_one_steps:fewer"] = lambda case: ref({**case, "steps": case["steps"] - 1})
+        out["off_by_one_steps:fewer"] = lambda case: ref(
+            {**case, "steps": max(0, case["steps"] - 1)}
+        )
     return out
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _is_number_like(value: Any) -> bool:

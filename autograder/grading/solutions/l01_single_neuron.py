@@ -149,7 +149,7 @@ def _(case):
     return {"w": w, "b": b, "losses": np.asarray(losses, dtype=float)}
 
 
-def _train_variant(case, *, sign=1.0, factor=2.0, after=False):
+def _train_variant(case, *, sign=1.0, factor=2.0, after=False, relu_d=True):
     x = np.asarray(case["x"], dtype=float)
     w, b, t, lr = np.array(case["w"], dtype=float), float(case["b"]), case["target"], case["lr"]
     losses = []
@@ -158,12 +158,17 @@ def _train_variant(case, *, sign=1.0, factor=2.0, after=False):
         a = max(z, 0.0)
         if not after:
             losses.append((a - t) ** 2)
-        delta = factor * (a - t) * (1.0 if z > 0 else 0.0)
+        delta = factor * (a - t) * (1.0 if z > 0 or not relu_d else 0.0)
         w, b = w - sign * lr * delta * x, b - sign * lr * delta
         if after:
             z = float(w @ x + b)
             losses.append((max(z, 0.0) - t) ** 2)
     return {"w": w, "b": b, "losses": np.asarray(losses)}
+
+
+@variant("l01_train", "missing_activation_derivative")
+def _(case):  # keeps updating a dead neuron
+    return _train_variant(case, relu_d=False)
 
 
 @variant("l01_train", "loss_after_update")

@@ -187,12 +187,27 @@ def _train_case(rng: np.random.Generator, d: int, steps: int) -> dict:
     return {**n, "target": target, "lr": lr, "steps": steps}
 
 
+def _dying_case(rng: np.random.Generator, d: int, steps: int) -> dict:
+    """A neuron that dies during training (section 1.6): a negative target and a learning rate
+    that overshoots, so the first update takes z from z0 > 0 to (1 - k) z0 < 0 (k in [1.3, 2])
+    and every later gradient is 0. A missing ReLU' keeps updating; the right answer stops."""
+    x = away_from_zero(rng, d, 0.3, 1.5)
+    w = rng.normal(size=d)
+    z0 = float(rng.uniform(1.0, 3.0))
+    b = z0 - float(w @ x)
+    target = -z0 * float(rng.uniform(0.5, 1.0))
+    k = float(rng.uniform(1.3, 2.0))
+    lr = k * z0 / (2.0 * (z0 - target) * (float(x @ x) + 1.0))
+    return {"x": x, "w": w, "b": b, "target": target, "lr": lr, "steps": steps}
+
+
 def _train_cases(rng: np.random.Generator) -> list[dict]:
     return [
         _train_case(rng, 3, 12),
         _train_case(rng, 1, 1),  # one step
         _train_case(rng, 5, 7),
         _train_case(rng, 2, 20),
+        _dying_case(rng, 3, 6),  # dies at the first step
     ]
 
 
