@@ -22,13 +22,14 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-m
 	$(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX) --index-strategy unsafe-best-match) \
 	$(if $(UPGRADE),--upgrade)
 
-.PHONY: setup system demo test check lint format bench mutate release student-dist lock clean help
+.PHONY: setup system demo test check lint format bench bench-scale mutate release student-dist lock clean help
 
 help:
 	@echo "make demo     run the instructor's loop (release, collect, autograde, feedback, export, report)"
 	@echo "make test     run every test (pytest-xdist, WORKERS=$(WORKERS))"
 	@echo "make check    lint + the fast unit tests (the edit loop; under a minute)"
 	@echo "make bench    grade a synthetic class of 40 students x 6 lessons, ours vs stock nbgrader"
+	@echo "make bench-scale  measure Dask scheduler + per-worker grading cost; project 14,000 notebooks on 1/10/100 workers"
 	@echo "make mutate   mutation testing: named bugs applied to scratch copies; prints killed K of N"
 	@echo "make release  regenerate release/ from source/ with nbgrader generate_assignment"
 	@echo "make student-dist  build dist/backprop_checks-*.whl + dist/release-*.zip (what students get)"
@@ -61,6 +62,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python scripts/bench.py
+
+# A few minutes on 2 cores: a LocalCluster's cost per task, then a small class on the Dask engine.
+bench-scale: setup
+	$(BIN)/python scripts/bench_scale.py
 
 # Not part of `make test` (about half an hour on 2 cores): each mutation runs its tests on a copy.
 mutate: setup
