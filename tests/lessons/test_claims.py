@@ -50,6 +50,11 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def _naive_sigmoid(z):
+    with np.errstate(all="ignore"):
+        return np.exp(z) / (1.0 + np.exp(z))
+
+
 # --- lesson 01: seed 004's neuron -----------------------------------------------------------
 X01, W01, B01 = np.array([1.0, -2.0, 3.0]), np.array([-3.0, -1.0, 2.0]), 1.0
 
@@ -302,6 +307,18 @@ CLAIMS = [
         lambda: (1 - 2 * 0.001 * (X02 @ X02 + 1)) ** 2,
         0.88,
         atol=5e-3,
+    ),
+    Claim(
+        "03",
+        "for $z > 709$ it is $\\infty/\\infty$ = `nan`",
+        lambda: [
+            float(np.isfinite(np.exp(709.0))),
+            float(np.isinf(np.exp(710.0))),
+            float(np.isnan(_naive_sigmoid(800.0))),
+            float(_naive_sigmoid(709.0)),
+        ],
+        [1.0, 1.0, 1.0, 1.0],
+        atol=1e-15,
     ),
     Claim(
         "03",

@@ -159,3 +159,17 @@ def sgd_step(X, Y, W1, W2, lr):
 """,
     )
 )
+WRONG["l03_sigmoid"].append(
+    (
+        "sigmoid_overflow",
+        """
+def sigmoid(z):
+    e = np.exp(z)
+    return e / (1.0 + e)  # inf / inf for z > 709
+
+
+def sigmoid_grad_from_output(a):
+    return a * (1.0 - a)
+""",
+    )
+)

@@ -68,6 +68,23 @@ def _(case):
     return {"sigmoid_grad_from_output": activations.sigmoid_grad(_f(case["a"]))}
 
 
+define(
+    "sigmoid_overflow",
+    "sigmoid that overflows for large z",
+    """exp(z) / (1 + exp(z)) is inf / inf = NaN once z > 709 (exp overflows in float64). Take exp
+    only of a non-positive number: 1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) for
+    z < 0 (np.where), or e = exp(-|z|) in both branches.""",
+    section="3.2",
+)
+
+
+@variant("l03_sigmoid", "sigmoid_overflow")
+def _(case):
+    z = _f(case["z"])
+    with np.errstate(all="ignore"):
+        return {"sigmoid": np.exp(z) / (1.0 + np.exp(z))}
+
+
 @variant("l03_sigmoid", "sigmoid_exp_sign")
 def _(case):
     return {"sigmoid": activations.sigmoid(-_f(case["z"]))}
