@@ -254,3 +254,9 @@ def test_a_real_error_is_shown_rather_than_a_float32_rounding():
     dW = [A[0].astype(np.float32), A[1] + 1.0]
     c = run(dW, V).components["dW"]
     assert not c.ok and c.message.startswith("case 2 of 2: wrong values"), c.message
+
+
+def test_a_mutated_input_is_said_even_when_every_component_is_wrong():
+    got = [{"dW": encode(-A[i]), "db": encode(-V[i])} for i in range(2)]
+    v = compare(make_ex(), got, EXPECTED, mutated=[["W"], []])
+    assert not v.ok and any("`W`" in n and "in place" in n for n in v.notes)

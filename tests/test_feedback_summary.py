@@ -41,3 +41,19 @@ def test_summary_table_rows():
     assert (
         "| l01_neuron_forward | 2 / 2 | \u2014 | [1.3 The forward pass](#1.3-The-forward-pass) |"
     ) in lines
+
+
+def test_report_catalogue_in_a_fresh_process_has_every_lessons_entries():
+    """`backprop-grade report` alone in a new process names misconceptions by their titles,
+    also those a lesson's solution module defines (l07's he_without_factor_two)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from autograder.grading.reporting.class_report import _catalogue\n"
+        "c = _catalogue()\n"
+        "print(c['he_without_factor_two'].title, c['linear_bias'].title)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert "he_without_factor_two" not in out.stdout and out.stdout.strip()

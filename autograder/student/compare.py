@@ -408,12 +408,13 @@ def compare(
             msg += "\n\u2192 " + _explain(mid, catalogue, ex)
         comps[comp] = ComponentVerdict(comp, weight, False, msg, mid, len(wrong))
     changed = sorted({x for names in (mutated or []) for x in names if x not in ex.may_change})
+    marked = False
     if changed:
         # the values may be right, but the caller's data is not: the exercise forbids this
         which = ", ".join(f"`{x}`" for x in changed)
         for comp in comps.values():
             if comp.ok:
-                comp.ok, comp.misconception = False, "mutates_input"
+                comp.ok, comp.misconception, marked = False, "mutates_input", True
                 comp.message = (
                     f"right values, but your function changed its input {which} in place"
                     "\n\u2192 " + _explain("mutates_input", catalogue, ex)
@@ -424,7 +425,7 @@ def compare(
         fraction = 1.0 if all(c.ok for c in comps.values()) else 0.0
     notes = []
     for i, names in enumerate(mutated or []):
-        if names and not changed:
+        if names and not marked:  # said once, in a component's message or here
             which = ", ".join(f"`{x}`" for x in names)
             notes.append(
                 f"case {i + 1}: your function changed its input {which} in place "

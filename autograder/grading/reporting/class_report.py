@@ -35,16 +35,13 @@ _DIAG_HEAD = re.compile(r"^(l\d\d_\w+) \(\u00a7")
 
 
 def _catalogue() -> dict:
-    try:
-        from autograder.grading.scoring import misconceptions as cat
+    """Every catalogue entry, the lessons' own included: their solution modules define() them
+    on import, so they are imported here (a fresh `backprop-grade report` process has not)."""
+    from autograder.grading import solutions
+    from autograder.grading.scoring import misconceptions as cat
 
-        try:  # the lessons' solution modules define() their entries on import
-            from autograder.grading import solutions  # noqa: F401
-        except Exception:  # noqa: BLE001
-            pass
-        return dict(getattr(cat, "CATALOGUE", {}) or {})
-    except Exception:  # noqa: BLE001 - no catalogue: ids only
-        return {}
+    solutions.load_all()
+    return dict(cat.CATALOGUE)
 
 
 def _verdicts_of_cell(cell, catalogue: dict | None = None) -> list[dict]:
