@@ -59,7 +59,8 @@ def cmdline(pid):
         return "?"
 
 client = subprocess.Popen(
-    [sys.argv[3], "--no-progress", "--course-dir", str(course), "autograde", "--workers", "2"],
+    [sys.argv[3], "--no-progress", "--course-dir", str(course), "autograde", "--workers", "2",
+     "--engine", sys.argv[4]],
     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
 )
 deadline = time.time() + 240
@@ -101,7 +102,8 @@ print(json.dumps(report))
 """
 
 
-def test_killed_client_leaves_no_process_behind(tmp_path):
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_killed_client_leaves_no_process_behind(tmp_path, engine):
     root = tmp_path / "course"
     students = {f"s{i:02d}": ("full" if i % 2 else "wrong") for i in range(16)}
     info = toy.make_toy_course(root, students)
@@ -110,7 +112,7 @@ def test_killed_client_leaves_no_process_behind(tmp_path):
     assert cli.main([*base, "collect", "--from", str(info["submissions"])]) == 0
     exe = str(REPO / ".venv" / "bin" / "backprop-grade")
     proc = subprocess.run(
-        [sys.executable, "-c", WATCHER, str(root), "15", exe],
+        [sys.executable, "-c", WATCHER, str(root), "15", exe, engine],
         capture_output=True,
         text=True,
         timeout=400,
