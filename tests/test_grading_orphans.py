@@ -1,6 +1,8 @@
 """A `backprop-grade autograde` killed with SIGKILL mid-run leaves no process behind: no worker,
 no bubblewrap sandbox, no kernel (issue 13: before, the workers and their forked kernels of a
-killed run were still alive minutes later).
+killed run were still alive minutes later). Both engines: the processes engine needs its
+workers' parent-death signal (workers.die_with_parent: 11 processes were left without it); the
+Dask engine's LocalCluster workers already stop with their nanny (measured: 0 left).
 
 How it is seen: a small watcher process makes itself a child subreaper (PR_SET_CHILD_SUBREAPER),
 so every orphan of the killed client is re-parented to the watcher rather than to init. The
