@@ -240,3 +240,15 @@ def test_kernel_and_scorer_agree_on_the_configured_seed(monkeypatch, section):
     cfg[section].grading_seed = 99 if section == "TrustedScores" else "99"
     assert TrustedScores(config=cfg).grading_seed == 99
     assert SandboxedExecute(config=cfg).seed() == "99"
+
+
+def test_an_error_in_the_test_cell_itself_is_reported_as_such():
+    err = new_output(
+        "error", ename="TypeError", evalue="'list' object is not callable", traceback=[]
+    )
+    nb, _ = grade([test_cell("l01_relu", 2, [err]), test_cell("l01_neuron_forward", 2, [])])
+    own, lost = text(nb.cells[0]), text(nb.cells[1])
+    assert score(nb.cells[0]) == 0.0
+    assert "the test cell itself stopped with TypeError: 'list' object is not callable" in own
+    assert "earlier cell" not in own
+    assert "earlier cell" in lost  # no output at all: the cell did not run to its end
