@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -39,6 +40,19 @@ def _plots(path: Path) -> int:
     """Code cells that draw (plt.show()): each must end with at least one image."""
     nb = nbformat.read(str(path), as_version=4)
     return sum(1 for c in nb.cells if c.cell_type == "code" and "plt.show()" in c.source)
+
+
+def back_to_root(page, folder: str) -> None:
+    """The file browser back at the root, where `folder` is listed. The breadcrumb's home click
+    is retried: under load one click can be lost while the closed notebook's tab goes away."""
+    listed = page.locator(".jp-DirListing-itemText", has_text=re.compile(rf"^{re.escape(folder)}$"))
+
+    def at_root():
+        page.locator(".jp-BreadCrumbs-home").first.click()
+        time.sleep(0.5)
+        return listed.count() > 0
+
+    wait_until(at_root, f"the file browser back at the root (listing '{folder}')", interval=1.0)
 
 
 def test_every_lesson_runs_all_in_jupyterlab(tmp_path, lab_servers, browser_page, artifacts_dir):
@@ -73,6 +87,6 @@ def test_every_lesson_runs_all_in_jupyterlab(tmp_path, lab_servers, browser_page
             dialog.locator("button.jp-mod-accept").first.click()
         tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=name)
         wait_until(lambda t=tab: t.count() == 0, f"{name} closed", SHORT)
-        page.locator(".jp-BreadCrumbs-home").first.click()
+        back_to_root(page, "lessons")
         open_in_filebrowser(page, "lessons")
     assert not console.errors, console.errors
