@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import gc
 import json
 import re
 import shutil
@@ -118,17 +117,12 @@ def student_files(root: Path = ROOT) -> list[Path]:
 
 def forbidden_imports(source: str, filename: str) -> list[str]:
     """Modules from FORBIDDEN_IMPORTS that `source` imports (statically), e.g. ['course.losses']."""
-    # The collector is paused while parsing: on CPython 3.11 a finalizer that formats a
-    # traceback inside ast.parse breaks it (gh-106905; see autograder/parsing.py).
-    was_enabled = gc.isenabled()
-    gc.disable()
+    from autograder.parsing import parse_python  # CPython 3.11's gh-106905: see there
+
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = parse_python(source, filename=filename)
     except SyntaxError as err:
         raise DistError(f"{filename}: syntax error: {err.msg} (line {err.lineno})") from None
-    finally:
-        if was_enabled:
-            gc.enable()
     found = []
     for node in ast.walk(tree):
         names = []

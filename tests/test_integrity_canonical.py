@@ -214,7 +214,7 @@ def test_shortcut_scan_flags_reference_import_and_autograd(source, release):
     out, _ = canonicalize(release, source, STUB)
     res = scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])
     assert set(res["forbidden"]) == {"l01_neuron_forward"}
-    assert any("backward" in u for u in res["forbidden"]["l01_neuron_forward"])
+    assert any("backward" in u for u in res["forbidden"]["l01_neuron_forward"]["uses"])
     assert {"forbidden_import", "forbidden_autograd"} <= _codes(res["flags"])
     # not forbidden for that exercise by default: only flagged as an import
     res2 = scan_shortcuts(out, source)
@@ -229,30 +229,28 @@ def test_shortcut_scan_clean_answer_has_no_flags(source, release):
     assert res == {"forbidden": {}, "flags": []}
 
 
-def test_switching_autograd_off_is_not_using_it(source, release):
+def _forward_scan(source, release, body: str) -> dict:
+    """scan_shortcuts of a submission whose neuron_forward (autograd forbidden) uses `body`."""
     H.answer(
         release,
         "l01_neuron_forward_answer",
-        "import torch\n\n"
-        "def neuron_forward(x, w, b):\n"
+        "import torch\n\ndef neuron_forward(x, w, b):\n"
+        + body
+        + "    z = float((wt * torch.tensor(x)).sum() + b)\n    return max(z, 0.0), z\n",
+    )
+    out, _ = canonicalize(release, source, STUB)
+    return scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])
+
+
+def test_switching_autograd_off_is_not_using_it(source, release):
+    off = (
         "    wt = torch.tensor(w, requires_grad=False).requires_grad_(False)\n"
         "    wt.requires_grad = False\n"
-        "    z = float((wt * torch.tensor(x)).sum() + b)\n    return max(z, 0.0), z\n",
     )
-    out, _ = canonicalize(release, source, STUB)
-    assert scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])["forbidden"] == {}
+    assert _forward_scan(source, release, off)["forbidden"] == {}
     # switching it on stays flagged, however written
-    H.answer(
-        release,
-        "l01_neuron_forward_answer",
-        "import torch\n\n"
-        "def neuron_forward(x, w, b):\n"
-        "    wt = torch.tensor(w).requires_grad_()\n"
-        "    z = float((wt * torch.tensor(x)).sum() + b)\n    return max(z, 0.0), z\n",
-    )
-    out, _ = canonicalize(release, source, STUB)
-    res = scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])
-    assert set(res["forbidden"]) == {"l01_neuron_forward"}
+    on = "    wt = torch.tensor(w).requires_grad_()\n"
+    assert set(_forward_scan(source, release, on)["forbidden"]) == {"l01_neuron_forward"}
 
 
 def test_garbage_cells_never_crash(source):

@@ -42,6 +42,12 @@ GENERIC_IDS = (
 OK_MARK, BAD_MARK = "\u2714", "\u2718"
 
 
+def base_id(mid: str) -> str:
+    """The catalogue id of a variant key: one mistake may have several forms, keyed "id:form"
+    ("off_by_one_steps:fewer" -> "off_by_one_steps")."""
+    return mid.partition(":")[0]
+
+
 @dataclass
 class ComponentVerdict:
     name: str
@@ -374,29 +380,27 @@ def compare(
         for mid, outs in variants.items()
     }
     # generic: two wrong components, each holding the other's expected values (outputs swapped)
-    for c in wrong_comps:
-        if any(c in cs for cs in explains.values()):
-            continue
-        if any(
-            _holds_other(per_comp[c][1], exps[c], exps[o], ex)
-            and _holds_other(per_comp[o][1], exps[o], exps[c], ex)
-            for o in wrong_comps
-            if o != c
-        ):
-            explains.setdefault("swapped_outputs", []).append(c)
+    swapped = {
+        c
+        for c in wrong_comps
+        for o in wrong_comps
+        if o != c
+        and _holds_other(per_comp[c][1], exps[c], exps[o], ex)
+        and _holds_other(per_comp[o][1], exps[o], exps[c], ex)
+    }
     for comp, weight in ex.components.items():
         results, gots = per_comp[comp]
         wrong = [i for i, r in enumerate(results) if not r.ok]
         if not wrong:
             comps[comp] = ComponentVerdict(comp, weight, True)
             continue
-        candidates = [m for m, cs in explains.items() if comp in cs and m in variants]
-        if not candidates and comp in explains.get("swapped_outputs", ()):
-            candidates = ["swapped_outputs"]
+        candidates = [m for m, cs in explains.items() if comp in cs]
         mid = max(candidates, key=lambda m: len(explains[m])) if candidates else None
+        if mid is None and comp in swapped:
+            mid = "swapped_outputs"
         if mid is None:
             mid = _common_generic([results[i].generic for i in wrong])
-        mid = mid.partition(":")[0] if mid else None  # "id:form" variants name the id
+        mid = base_id(mid) if mid else None
         # the case shown is a real error when there is one: a float32 rounding case would hide it
         shown = next((i for i in wrong if results[i].generic != "float32"), wrong[0])
         first = results[shown]

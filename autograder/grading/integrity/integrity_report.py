@@ -68,10 +68,11 @@ class IntegrityReport(NbGraderPreprocessor):
         flags += [{**f, "notebook": name} for f in resources.get("integrity", {}).get("flags", [])]
         if not meta:
             flags.append(_flag("suspicious", "the notebook was not canonicalized", name))
-        for ex_id, uses in (shortcuts.get("forbidden") or {}).items():
+        for ex_id, found in (shortcuts.get("forbidden") or {}).items():
+            reason = f"{ex_id} {found['rule']}; found {found['uses'][0]}"
             for cell in nb.cells:
                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == ex_id:
-                    _zero_cell(cell, f"{ex_id} {uses[0]}", resources)
+                    _zero_cell(cell, reason, resources)
         flags = _dedupe([{"notebook": name, "cell": "", **f} for f in flags])
         nb.metadata[METADATA_KEY] = {**meta, "flags": flags}
         root = Path(self.course_root or CourseDirectory(config=self.config).root)

@@ -197,7 +197,8 @@ def scan_shortcuts(
 ) -> dict:
     """Scan the student's code in the canonical notebook ``nb`` (cells that differ from the
     source notebook's). ``forbid_autograd``: exercise ids added to ``FORBIDDEN`` / the
-    exercises' own ``forbidden``. Returns {"forbidden": {ex_id: [uses]}, "flags": [...]}."""
+    exercises' own ``forbidden``. Returns {"forbidden": {ex_id: {"rule": str, "uses": [...]}},
+    "flags": [...]}."""
     forbid_autograd = tuple(forbid_autograd)
     src_texts = {c.source.strip() for c in source.cells if c.cell_type == "code"}
     student_src = [
@@ -222,7 +223,7 @@ def scan_shortcuts(
             if needle in src:
                 flags.append(_flag("suspicious", f"student code {why} ({needle!r})"))
 
-    forbidden: dict[str, list[str]] = {}
+    forbidden: dict[str, dict] = {}
     for c in source.cells:
         if c.cell_type != "code":
             continue
@@ -241,7 +242,7 @@ def scan_shortcuts(
                     uses += [f"{fn}: {u}" for u in find(defs[fn])]
                 if uses:
                     code, rule = RULES[kind]
-                    forbidden[ex_id] = [f"{rule} ({uses[0]})", *uses]
+                    forbidden[ex_id] = {"rule": rule, "uses": uses}
                     flags.append(
                         _flag(code, f"{ex_id} {rule} ({'; '.join(uses[:3])}): 0 points", cell=ex_id)
                     )

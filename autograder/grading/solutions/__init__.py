@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograder.grading.scoring import misconceptions
-from autograder.student.compare import GENERIC_IDS
+from autograder.student.compare import GENERIC_IDS, base_id
 from autograder.student.spec import Exercise
 
 SolutionFn = Callable[[dict[str, Any]], dict[str, Any]]
@@ -188,11 +188,6 @@ def _is_count(value: Any) -> bool:
 
 def _is_number_like(value: Any) -> bool:
     return isinstance(value, float | int | np.ndarray) and not isinstance(value, bool)
-
-
-def base_id(mid: str) -> str:
-    """The catalogue id of a variant key ("off_by_one_steps:fewer" -> "off_by_one_steps")."""
-    return mid.partition(":")[0]
 
 
 def catalogue_for(ex: Exercise) -> dict[str, dict[str, str]]:

@@ -94,8 +94,7 @@ def _(case):
 
 def _delta(case, factor=2.0, use_relu=True, ge=False):
     relu_d = float(activations.relu_grad(case["z"])) if use_relu else 1.0
-    if ge:
-        relu_d = float(case["z"] >= 0)
+    relu_d = float(case["z"] >= 0) if ge else relu_d
     return factor * (case["a"] - case["target"]) * relu_d
 
 
