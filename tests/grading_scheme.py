@@ -9,7 +9,7 @@ Q, H, T = 0.25, 0.5, 1 / 3
 # exercise -> (partial?, {component: weight})
 SCHEME: dict[str, tuple[bool, dict[str, float]]] = {
     "l01_relu": (True, {"relu": H, "relu_derivative": H}),
-    "l01_neuron_forward": (False, {"a": H, "z": H}),
+    "l01_neuron_forward": (False, {"z": H, "a": H}),
     "l01_neuron_backward": (False, {"dw": H, "db": H}),
     "l01_train": (False, {"w": 0.4, "b": 0.2, "losses": 0.4}),
     "l02_forward": (False, {"z": H, "a": H}),

@@ -36,7 +36,7 @@ def relu_derivative(z):
 
 def neuron_forward(x, w, b):
     z = float(np.dot(w, x) + b)
-    return max(z, 0.0), z
+    return z, max(z, 0.0)
 
 
 def neuron_backward(x, z, a, target):
@@ -47,7 +47,7 @@ def neuron_backward(x, z, a, target):
 def train_neuron(x, w, b, target, lr, steps):
     w, b, losses = np.array(w, dtype=float), float(b), []
     for _ in range(steps):
-        a, z = neuron_forward(x, w, b)
+        z, a = neuron_forward(x, w, b)
         losses.append((a - target) ** 2)
         dw, db = neuron_backward(x, z, a, target)
         w, b = w - lr * dw, b - lr * db
@@ -225,8 +225,8 @@ def test_record_never_raises(fns, displayed, capsys):
 
 def test_record_of_wrong_return_count():
     bundle = make_bundle("l01_neuron_forward", lambda x, w, b: 1.0, seed=0)
-    first = decode(bundle["cases"][0]["a"])
-    assert first.type == "WrongReturn" and "expected a tuple of 2 values (a, z)" in first.message
+    first = decode(bundle["cases"][0]["z"])
+    assert first.type == "WrongReturn" and "expected a tuple of 2 values (z, a)" in first.message
 
 
 BLOCKER = textwrap.dedent(

@@ -110,8 +110,8 @@ def test_partial_credit_and_named_misconception():
 
 def test_all_or_nothing_exercise_with_one_wrong_component_gets_zero():
     def fwd(x, w, b):
-        a, z = neuron_forward(x, w, b)
-        return a, z + 1.0
+        z, a = neuron_forward(x, w, b)
+        return z + 1.0, a
 
     cell = test_cell(
         "l01_neuron_forward", 2, [bundle_output(make_bundle("l01_neuron_forward", fwd, seed=SEED))]
@@ -162,13 +162,16 @@ def _forged(mutate):
     return forged
 
 
+N_RELU_CASES = len(get_exercise("l01_relu").make_cases(np.random.default_rng(0)))
+
+
 @pytest.mark.parametrize(
     "mutate, reason",
     [
         (lambda b: b.update(seed=SEED + 1), "another grading seed"),
         (lambda b: b.update(seed="4242"), "another grading seed"),
-        (lambda b: b.update(cases=b["cases"][:2]), "does not have 5 cases"),
-        (lambda b: b.update(cases="all right"), "does not have 5 cases"),
+        (lambda b: b.update(cases=b["cases"][:2]), f"does not have {N_RELU_CASES} cases"),
+        (lambda b: b.update(cases="all right"), f"does not have {N_RELU_CASES} cases"),
         (lambda b: b.update(format=99), "unknown format"),
         (lambda b: b.update(error="TypeError: x"), "could not be run"),
         (lambda b: b["cases"].__setitem__(0, 1.0), "malformed"),

@@ -209,7 +209,7 @@ def test_shortcut_scan_flags_reference_import_and_autograd(source, release):
         "    z = (wt * torch.tensor(x)).sum() + b\n"
         "    z.backward()\n    return z\n\n"
         "def neuron_forward(x, w, b):\n"
-        "    z = float(_helper(x, w, b))\n    return max(z, 0.0), z\n",
+        "    z = float(_helper(x, w, b))\n    return z, max(z, 0.0)\n",
     )
     out, _ = canonicalize(release, source, STUB)
     res = scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])
@@ -236,7 +236,7 @@ def _forward_scan(source, release, body: str) -> dict:
         "l01_neuron_forward_answer",
         "import torch\n\ndef neuron_forward(x, w, b):\n"
         + body
-        + "    z = float((wt * torch.tensor(x)).sum() + b)\n    return max(z, 0.0), z\n",
+        + "    z = float((wt * torch.tensor(x)).sum() + b)\n    return z, max(z, 0.0)\n",
     )
     out, _ = canonicalize(release, source, STUB)
     return scan_shortcuts(out, source, forbid_autograd=["l01_neuron_forward"])

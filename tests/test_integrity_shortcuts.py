@@ -34,7 +34,7 @@ def neuron_forward(x, w, b):
     z = torch.dot(torch.tensor(w, dtype=torch.float64), xt) + b
     z.backward()  # a gradient nobody asked for: the exercise forbids autograd here
     z = float(z.detach())
-    return max(z, 0.0), z
+    return z, max(z, 0.0)
 """
 
 

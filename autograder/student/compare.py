@@ -38,6 +38,7 @@ GENERIC_IDS = (
     "swapped_outputs",
     "boolean_result",
     "mutates_input",
+    "numpy_not_torch",
 )
 OK_MARK, BAD_MARK = "\u2714", "\u2718"
 
@@ -190,6 +191,7 @@ _ERROR_PATTERNS = (
     ("expected scalar type Double but found Float", "float32"),
     ("found dtype Float but expected Double", "float32"),
     ("Integers to negative integer powers", "integer_dtype"),
+    ("this exercise asks for torch tensors", "numpy_not_torch"),
 )
 
 

@@ -13,14 +13,14 @@ Student side, `autograder/student/lessons/lNN_<name>.py` (numpy only, NEVER impo
         return [{"x": x, "w": w, "b": b}, ...]
 
     def _call(fns, case):                # run the student's function(s) on ONE case
-        a, z = unpack(fns["neuron_forward"](case["x"], case["w"], case["b"]), "a", "z")
-        return {"a": a, "z": z}          # one entry per component
+        z, a = unpack(fns["neuron_forward"](case["x"], case["w"], case["b"]), "z", "a")
+        return {"z": z, "a": a}          # one entry per component
 
     register(Exercise(
         id="l01_neuron_forward",         # == grade_id of the notebook's test cell
         lesson="01_single_neuron", section="1.3",
         functions=("neuron_forward",),   # check("l01_neuron_forward", neuron_forward)
-        components={"a": 0.5, "z": 0.5}, # weights sum to 1
+        components={"z": 0.5, "a": 0.5}, # weights sum to 1
         partial=False,                   # all-or-nothing unless the contract says [partial]
         make_cases=_cases, call=_call,
         worked_examples=lambda: [...],   # optional: fixed cases for check() (seed values)
@@ -29,7 +29,7 @@ Student side, `autograder/student/lessons/lNN_<name>.py` (numpy only, NEVER impo
 * The case dict is deep-copied before every call; the student's function gets plain float64
   numpy arrays / python floats / ints. Convert to torch inside `_call` when the exercise wants
   tensors (import torch inside the function, never at module level).
-* `unpack(result, "a", "z")` checks that a function returned exactly that many values and
+* `unpack(result, "z", "a")` checks that a function returned exactly that many values and
   otherwise turns it into a per-component error that the student understands. If a function
   raised, `fns[...]` returns a `Raised` marker instead; `unpack` spreads it over the components.
 * Several functions in one exercise: call each one separately so an error in one does not cost
@@ -47,11 +47,11 @@ Grader side, `autograder/grading/solutions/lNN_<name>.py` (imports course/)::
     @expected("l01_neuron_forward")
     def _(case):                         # the reference output, same components
         a, cache = layers.neuron_forward(case["x"], case["w"], case["b"])
-        return {"a": a, "z": ...}
+        return {"z": ..., "a": a}
 
     @variant("l01_neuron_forward", "derivative_as_activation")   # catalogue id
     def _(case):
-        return {"a": ..., "z": ...}      # what a student with that misconception returns
+        return {"z": ..., "a": ...}      # what a student with that misconception returns
 
 Then `python scripts/make_fixtures.py` (regenerates autograder/student/fixtures/lNN.json),
 and in the notebook's locked test cell (grade_id == exercise id)::

@@ -33,7 +33,7 @@ def relu_derivative(z):
 """
 FORWARD_OK = """def neuron_forward(x, w, b):
     z = float(np.dot(w, x) + b)
-    return float(max(z, 0.0)), z
+    return z, float(max(z, 0.0))
 """
 
 

@@ -56,7 +56,7 @@ L01 = LessonPlan(
             "def neuron_forward(x, w, b):\n"
             '    """z = w . x + b, a = relu(z), both floats."""\n'
             "    z = float(np.dot(w, x) + b)\n"
-            "    return max(z, 0.0), z\n"
+            "    return z, max(z, 0.0)\n"
         ),
         test_anchor='check("l01_neuron_forward"',
         points=2,
@@ -118,9 +118,9 @@ def check(ex_id, *fns):
             raise AssertionError("l01_relu: see the diagnosis above")
     elif ex_id == "l01_neuron_forward":
         (f,) = fns
-        a, z = f(np.array([1.0, -2.0, 3.0]), np.array([-3.0, -1.0, 2.0]), 1.0)
+        z, a = f(np.array([1.0, -2.0, 3.0]), np.array([-3.0, -1.0, 2.0]), 1.0)
         ok = np.isclose(z, 6.0) and np.isclose(a, 6.0)
-        print("a, z:", "\\u2714" if ok else "\\u2718")
+        print("z, a:", "\\u2714" if ok else "\\u2718")
         if not ok:
             raise AssertionError("l01_neuron_forward: wrong values")
     elif ex_id == "l01_neuron_backward":
@@ -175,12 +175,12 @@ def write_toy_source(course: Path, assignment: str, notebook: str) -> None:
         ),
         new_code_cell(
             "def neuron_forward(x, w, b):\n    ### BEGIN SOLUTION\n"
-            "    z = float(np.dot(w, x) + b)\n    return max(z, 0.0), z\n    ### END SOLUTION\n",
+            "    z = float(np.dot(w, x) + b)\n    return z, max(z, 0.0)\n    ### END SOLUTION\n",
             metadata=_meta("l01_neuron_forward_answer", solution=True),
         ),
         new_code_cell(
             'check("l01_neuron_forward", neuron_forward)\n### BEGIN HIDDEN TESTS\n'
-            f"assert neuron_forward(np.ones(2), np.ones(2), -5.0) == (0.0, -3.0)  # {TOY_HIDDEN}\n"
+            f"assert neuron_forward(np.ones(2), np.ones(2), -5.0) == (-3.0, 0.0)  # {TOY_HIDDEN}\n"
             "### END HIDDEN TESTS",
             metadata=_meta("l01_neuron_forward", grade=True, locked=True, points=2),
         ),

@@ -5,7 +5,7 @@ are normalised: variable names are erased (a renamed copy is still a copy), whil
 of called functions and attributes are kept (`relu(Z)` is not `relu_prime(Z)`, `.T` is not
 `.sum()`). A non-solution code cell *gives the solution away* when it holds statements
 carrying at least THRESHOLD of the solution's weight (weight = AST node count, so a one-line
-`return a, z` counts for little and the line that is the exercise counts for much).
+`return z, a` counts for little and the line that is the exercise counts for much).
 """
 
 from __future__ import annotations

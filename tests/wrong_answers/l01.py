@@ -56,7 +56,7 @@ def relu_derivative(z):
             """
 def neuron_forward(x, w, b):
     z = float(np.dot(w, x))
-    return max(z, 0.0), z
+    return z, max(z, 0.0)
 """,
         ),
         (
@@ -64,7 +64,7 @@ def neuron_forward(x, w, b):
             """
 def neuron_forward(x, w, b):
     z = float(np.dot(w, x) + b)
-    return z, max(z, 0.0)
+    return max(z, 0.0), z
 """,
         ),
         (
@@ -72,7 +72,7 @@ def neuron_forward(x, w, b):
             """
 def neuron_forward(x, w, b):
     z = float(np.dot(w, x) + b)
-    return (1.0 if z > 0 else 0.0), z
+    return z, (1.0 if z > 0 else 0.0)
 """,
         ),
     ],
@@ -109,10 +109,10 @@ def neuron_backward(x, z, a, target):
 def train_neuron(x, w, b, target, lr, steps):
     w, b, losses = np.array(w, dtype=float), float(b), []
     for _ in range(steps):
-        a, z = neuron_forward(x, w, b)
+        z, a = neuron_forward(x, w, b)
         dw, db = neuron_backward(x, z, a, target)
         w, b = w - lr * dw, b - lr * db
-        a_new, _ = neuron_forward(x, w, b)
+        _, a_new = neuron_forward(x, w, b)
         losses.append((a_new - target) ** 2)
     return w, b, losses
 """,
@@ -123,7 +123,7 @@ def train_neuron(x, w, b, target, lr, steps):
 def train_neuron(x, w, b, target, lr, steps):
     w, b, losses = np.array(w, dtype=float), float(b), []
     for _ in range(steps):
-        a, z = neuron_forward(x, w, b)
+        z, a = neuron_forward(x, w, b)
         losses.append((a - target) ** 2)
         dw, db = neuron_backward(x, z, a, target)
         w, b = w + lr * dw, b + lr * db
@@ -136,7 +136,7 @@ def train_neuron(x, w, b, target, lr, steps):
 def train_neuron(x, w, b, target, lr, steps):
     w, b, losses = np.array(w, dtype=float), float(b), []
     for _ in range(steps + 1):
-        a, z = neuron_forward(x, w, b)
+        z, a = neuron_forward(x, w, b)
         losses.append((a - target) ** 2)
         dw, db = neuron_backward(x, z, a, target)
         w, b = w - lr * dw, b - lr * db
@@ -167,7 +167,7 @@ WRONG["l01_train"] += [
 def train_neuron(x, w, b, target, lr, steps):
     losses = []
     for _ in range(steps):
-        a, z = neuron_forward(x, w, b)
+        z, a = neuron_forward(x, w, b)
         losses.append((a - target) ** 2)
         dw, db = neuron_backward(x, z, a, target)
         w -= lr * dw  # the caller's w changes too
@@ -182,7 +182,7 @@ def train_neuron(x, w, b, target, lr, steps):
     w = np.array(w, dtype=float)
     losses = []
     for _ in range(steps - 1):
-        a, z = neuron_forward(x, w, b)
+        z, a = neuron_forward(x, w, b)
         losses.append((a - target) ** 2)
         dw, db = neuron_backward(x, z, a, target)
         w = w - lr * dw

@@ -142,6 +142,35 @@ def backprop_torch(X, Y, Wh, Wo):
     return X.T @ Eh, H.T @ Eo
 """,
         ),
+        (
+            "numpy_not_torch",
+            """
+def backprop_torch(X, Y, Wh, Wo):
+    # right values, but the work is done in numpy and only the result is a tensor
+    X, Y, Wh, Wo = (t.numpy() for t in (X, Y, Wh, Wo))
+    Zh = X @ Wh
+    H = np.maximum(Zh, 0)
+    Zo = H @ Wo
+    Yhat = np.maximum(Zo, 0)
+    dZo = (Yhat - Y) * (Zo > 0)
+    dZh = (dZo @ Wo.T) * (Zh > 0)
+    return torch.from_numpy(X.T @ dZh), torch.from_numpy(H.T @ dZo)
+""",
+        ),
+        (
+            "numpy_not_torch",
+            """
+def backprop_torch(X, Y, Wh, Wo):
+    # np functions applied to the tensors directly
+    Zh = X @ Wh
+    H = torch.from_numpy(np.maximum(Zh, 0))
+    Zo = H @ Wo
+    Yhat = torch.relu(Zo)
+    dZo = (Yhat - Y) * (Zo > 0).double()
+    dZh = (dZo @ Wo.T) * (Zh > 0).double()
+    return X.T @ dZh, H.T @ dZo
+""",
+        ),
     ],
     "l05_autograd": [
         (

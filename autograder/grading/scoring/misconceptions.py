@@ -188,6 +188,13 @@ define(
     """`w -= lr * dw` on the array you were given changes the caller's array too. Start from a
     copy (w = np.array(w, dtype=float)) or write w = w - lr * dw.""",
 )
+define(
+    "numpy_not_torch",
+    "computed in numpy, not with torch tensors",
+    """The exercise asks for the computation in torch: converting the tensors to numpy (.numpy(),
+    np.asarray, any np function on a tensor) and back (torch.from_numpy) skips what it teaches.
+    The same formulas work on tensors: @, .T, torch.clamp(Z, min=0), (Z > 0).double().""",
+)
 
 define(
     "boolean_result",
@@ -278,7 +285,7 @@ define(
     "swapped_outputs",
     "outputs returned in the wrong order",
     """The values are right but in the wrong order: return them exactly in the order the exercise
-    states (e.g. (a, z), activation first).""",
+    states (e.g. (z, a): the pre-activation first, in the order the forward pass computes them).""",
 )
 define(
     "input_vs_weight",

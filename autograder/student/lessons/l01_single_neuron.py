@@ -2,7 +2,7 @@
 
 Call conventions (as the notebook states them):
   relu(z), relu_derivative(z)          z float or array (any shape) -> float64, same shape
-  neuron_forward(x, w, b) -> (a, z)     x, w (d,), b float; a, z floats
+  neuron_forward(x, w, b) -> (z, a)     x, w (d,), b float; z, a floats
   neuron_backward(x, z, a, target) -> (dw (d,), db float)
   train_neuron(x, w, b, target, lr, steps) -> (w (d,), b float, losses (steps,))
 """
@@ -25,8 +25,8 @@ SEED_B = 1.0
 
 
 def _relu_cases(rng: np.random.Generator) -> list[dict]:
-    """Vectors, a batch of 1, a non-square matrix, a scalar, and one case with exact zeros:
-    that case exists on purpose, to test the convention ReLU'(0) = 0 the exercise asks for."""
+    """Vectors, a batch of 1, a non-square and a square matrix, a scalar, and one case with exact
+    zeros: it exists on purpose, to test the convention ReLU'(0) = 0 the exercise asks for."""
     with_zeros = away_from_zero(rng, (3, 4))
     with_zeros[rng.random((3, 4)) < 0.35] = 0.0
     with_zeros[0, 0] = 0.0
@@ -34,6 +34,7 @@ def _relu_cases(rng: np.random.Generator) -> list[dict]:
         {"z": away_from_zero(rng, (int(rng.integers(4, 8)),), 1e-3, 3.0)},
         {"z": away_from_zero(rng, (1,), 0.1, 3.0)},
         {"z": away_from_zero(rng, (2, 5), 1e-3, 3.0)},
+        {"z": away_from_zero(rng, (3, 3), 1e-3, 3.0)},  # square: a transposed result has its shape
         {"z": float(away_from_zero(rng, (), 0.1, 3.0))},
         {"z": with_zeros},
     ]
@@ -99,8 +100,8 @@ def _forward_examples() -> list[dict]:
 
 
 def _forward_call(fns, case):
-    a, z = unpack(fns["neuron_forward"](case["x"], case["w"], case["b"]), "a", "z")
-    return {"a": a, "z": z}
+    z, a = unpack(fns["neuron_forward"](case["x"], case["w"], case["b"]), "z", "a")
+    return {"z": z, "a": a}
 
 
 register(
@@ -110,7 +111,7 @@ register(
         section="1.3",
         title="neuron_forward",
         functions=("neuron_forward",),
-        components={"a": 0.5, "z": 0.5},
+        components={"z": 0.5, "a": 0.5},
         partial=False,
         make_cases=_forward_cases,
         call=_forward_call,

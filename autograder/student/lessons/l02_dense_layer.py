@@ -54,6 +54,7 @@ def _forward_cases(rng: np.random.Generator) -> list[dict]:
         _layer(rng, 1, 1),  # one input, one neuron
         _layer(rng, 2, 5),  # more neurons than inputs
         _layer(rng, 6, 2),  # more inputs than neurons
+        _layer(rng, 3, 3),  # square W: W.T @ x has the right shape and wrong values
     ]
 
 
@@ -158,6 +159,7 @@ def _train_cases(rng: np.random.Generator) -> list[dict]:
         _train_case(rng, 1, 1, 1),  # one neuron, one step
         _train_case(rng, 3, 5, 8),
         _train_case(rng, 6, 2, 25),
+        _train_case(rng, 3, 3, 6),  # square W: a transposed update keeps its shape
     ]
 
 

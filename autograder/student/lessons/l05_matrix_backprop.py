@@ -97,12 +97,18 @@ AUTOGRAD_OFF = (
     "torch.no_grad() with .backward() and torch.autograd.grad disabled): compute dWh and dWo "
     "by hand with the formulas of \u00a75.2"
 )
+TENSORS_ONLY = (
+    "this exercise asks for torch tensors: the grader turns off .numpy() and np.asarray on "
+    "tensors while your function runs; compute with torch operations (@, .T, torch.clamp, ...)"
+)
 
 
 def _call_torch_by_hand(fns, case):
     """Inputs become float64 tensors (requires_grad=False, sharing memory with the case, so
     in-place changes are seen). The call runs under torch.no_grad() with the autograd entry
-    points replaced, so an autograd shortcut raises instead of scoring."""
+    points replaced, so an autograd shortcut raises instead of scoring; and with a tensor's ways
+    into numpy (.numpy(), __array__, which np.asarray and every np function use) replaced, so
+    "with torch tensors" is enforced: numpy work returned through torch.from_numpy raises too."""
     import torch
 
     X, Y, Wh, Wo = (torch.from_numpy(case[k]) for k in ("X", "Y", "Wh", "Wo"))
@@ -110,19 +116,28 @@ def _call_torch_by_hand(fns, case):
     def refuse(*args, **kwargs):
         raise RuntimeError(AUTOGRAD_OFF)
 
+    def tensors_only(*args, **kwargs):
+        raise RuntimeError(TENSORS_ONLY)
+
     saved = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+    to_numpy = (torch.Tensor.numpy, torch.Tensor.__array__)
     try:
         torch.Tensor.backward = refuse
         torch.autograd.backward = refuse
         torch.autograd.grad = refuse
+        torch.Tensor.numpy = tensors_only
+        torch.Tensor.__array__ = tensors_only
         with torch.no_grad():
             result = fns["backprop_torch"](X, Y, Wh, Wo)
     finally:
         torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad = saved
+        torch.Tensor.numpy, torch.Tensor.__array__ = to_numpy
     if isinstance(result, Raised) and (
         "does not require grad" in result.message or "autograd is switched off" in result.message
     ):
         result = Raised("AutogradUsed", AUTOGRAD_OFF)
+    elif isinstance(result, Raised) and TENSORS_ONLY in result.message:
+        result = Raised("NumpyUsed", TENSORS_ONLY)
     dWh, dWo = unpack(result, "dWh", "dWo")
     return {"dWh": dWh, "dWo": dWo}
 

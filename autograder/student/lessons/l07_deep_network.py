@@ -68,7 +68,7 @@ def _affine_case(rng, n, d, m):
 
 
 def _affine_cases(rng):
-    return [_affine_case(rng, *s) for s in ((1, 3, 2), (5, 2, 4), (7, 4, 3), (4, 1, 1))]
+    return [_affine_case(rng, *s) for s in ((1, 3, 2), (5, 2, 4), (7, 4, 3), (4, 1, 1), (3, 3, 3))]
 
 
 def _affine_worked():
@@ -125,7 +125,7 @@ def _softmax_case(rng, n, C, scale):
 
 
 def _softmax_cases(rng):
-    specs = ((1, 3, 1.0), (5, 4, 2.0), (6, 3, 1000.0), (4, 2, 0.5), (3, 5, 800.0))
+    specs = ((1, 3, 1.0), (5, 4, 2.0), (6, 3, 1000.0), (4, 2, 0.5), (3, 5, 800.0), (3, 3, 50.0))
     return [_softmax_case(rng, *s) for s in specs]
 
 
@@ -155,7 +155,14 @@ def _mlp_case(rng, n, sizes):
 
 
 def _mlp_cases(rng):
-    specs = ((4, (3, 2)), (5, (2, 6, 3)), (3, (4, 5, 5, 2)), (6, (2, 4, 3, 5, 3)))
+    specs = (
+        (4, (3, 2)),
+        (5, (2, 6, 3)),
+        (3, (4, 5, 5, 2)),
+        (6, (2, 4, 3, 5, 3)),
+        (1, (3, 4, 2)),  # a batch of one
+        (3, (3, 3, 3)),  # square: n = d = every width
+    )
     return [_mlp_case(rng, n, s) for n, s in specs]
 
 
@@ -215,7 +222,14 @@ def _sgd_case(rng, n, sizes, batch_size):
 
 
 def _sgd_cases(rng):
-    specs = ((8, (2, 4, 3), 4), (10, (3, 5, 2), 3), (7, (2, 3), 7), (9, (2, 4, 4, 3), 2))
+    specs = (
+        (8, (2, 4, 3), 4),
+        (10, (3, 5, 2), 3),
+        (7, (2, 3), 7),
+        (9, (2, 4, 4, 3), 2),
+        (1, (3, 3, 3), 1),  # one example, square layers
+        (5, (2, 3, 2), 1),  # batches of one
+    )
     return [_sgd_case(rng, *s) for s in specs]
 
 
