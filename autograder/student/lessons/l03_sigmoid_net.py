@@ -44,9 +44,9 @@ SHAPES = ((4, 3), (1, 2), (3, 3), (5, 2), (2, 6))
 
 def _sigmoid_cases(rng: np.random.Generator) -> list[dict]:
     """Each case: z for sigmoid and a = an activation in (0, 1) for the derivative.
-    Shapes: a column (m, 1) like H, a batch of 1, a non-square matrix, a scalar, and large |z|
-    (where 1 / (1 + exp(-z)) overflows but must still give 0 or 1, and exp(z) / (1 + exp(z))
-    gives inf / inf = NaN)."""
+    Shapes: a column (m, 1) like H, a batch of 1, a non-square and a square matrix, a scalar,
+    and large |z| (where 1 / (1 + exp(-z)) overflows but must still give 0 or 1, and
+    exp(z) / (1 + exp(z)) gives inf / inf = NaN)."""
     big = rng.uniform(20.0, 700.0, size=(2, 3)) * rng.choice([-1.0, 1.0], size=(2, 3))
     big[0, 0] = -800.0
     big[0, 1] = 800.0
@@ -54,6 +54,7 @@ def _sigmoid_cases(rng: np.random.Generator) -> list[dict]:
         {"z": rng.normal(0.0, 2.0, size=(3, 1)), "a": rng.uniform(0.01, 0.99, size=(3, 1))},
         {"z": rng.normal(0.0, 2.0, size=(1,)), "a": rng.uniform(0.01, 0.99, size=(1,))},
         {"z": rng.normal(0.0, 3.0, size=(2, 5)), "a": rng.uniform(0.01, 0.99, size=(2, 5))},
+        {"z": rng.normal(0.0, 3.0, size=(3, 3)), "a": rng.uniform(0.01, 0.99, size=(3, 3))},
         {"z": float(rng.normal(0.0, 2.0)), "a": float(rng.uniform(0.01, 0.99))},
         {"z": big, "a": rng.uniform(0.0, 1.0, size=(2, 3))},
     ]

@@ -20,7 +20,7 @@ NET_SHAPES = ((1, 2, 3, 1), (6, 1, 4, 1), (5, 3, 2, 2), (8, 2, 5, 3))
 
 
 def _aug_cases(rng):
-    shapes = ((1, 1), (4, 1), (3, 2), (5, 4))
+    shapes = ((1, 1), (4, 1), (3, 2), (5, 4), (3, 3))  # (3, 3): square X
     return [{"X": rng.uniform(-10, 10, size=s)} for s in shapes]
 
 
@@ -110,7 +110,16 @@ def _numerical_case(rng, shape, h):
 
 
 def _numerical_cases(rng):
-    specs = (((1,), 1e-5), ((4,), 1e-4), ((2, 3), 1e-3), ((3, 1), 1e-5), ((3, 2), 1e-2))
+    # one weight, one row (1, 3), a square W (a transposed result keeps its shape)
+    specs = (
+        ((1,), 1e-5),
+        ((4,), 1e-4),
+        ((2, 3), 1e-3),
+        ((3, 1), 1e-5),
+        ((3, 2), 1e-2),
+        ((1, 3), 1e-4),
+        ((3, 3), 1e-4),
+    )
     return [_numerical_case(rng, shape, h) for shape, h in specs]
 
 
@@ -139,7 +148,15 @@ def _rel_case(rng, shape, scale):
 
 
 def _rel_cases(rng):
-    specs = (((3,), 1e-3), ((2, 4), 1e-6), ((5,), 1e-2), ((3, 3), 1e-9))
+    # (1,): one entry, "zero" up to round-off (the 1e-8 floor decides); (1, 4): one row
+    specs = (
+        ((3,), 1e-3),
+        ((2, 4), 1e-6),
+        ((5,), 1e-2),
+        ((3, 3), 1e-9),
+        ((1,), 1e-4),
+        ((1, 4), 1e-4),
+    )
     return [_rel_case(rng, shape, scale) for shape, scale in specs]
 
 
