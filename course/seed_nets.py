@@ -60,27 +60,30 @@ def train_layer(x, W, b, lr, steps):
     return W, b, losses
 
 
-# --- seed 002: 4-3-1 sigmoid net, X (4,1) column, W1 (4,3), W2 (3,1), E = (Y - Y_hat)^2 -------
+# --- seed 002: 4-3-1 sigmoid net, X (4,1) column, W1 (4,3), W2 (3,1), E = (Y - Yhat)^2 --------
 
 
 def sigmoid_net_forward(X, W1, W2):
-    """Z = W1^T X (3,1), H = s(Z), O = H^T W2 (1,1), Y_hat = s(O). Returns (Z, H, O, Y_hat)."""
-    Z = _f64(W1).T @ _f64(X)
-    H = sigmoid(Z)
-    O = H.T @ _f64(W2)
-    return Z, H, O, sigmoid(O)
+    """Zh = W1^T X (3,1), H = s(Zh), Zo = H^T W2 (1,1), Yhat = s(Zo). Returns (Zh, H, Zo, Yhat).
+
+    (Seed 002 writes Z, O and Y_cap for Zh, Zo and Yhat.)
+    """
+    Zh = _f64(W1).T @ _f64(X)
+    H = sigmoid(Zh)
+    Zo = H.T @ _f64(W2)
+    return Zh, H, Zo, sigmoid(Zo)
 
 
 def sigmoid_net_backward(X, Y, W1, W2):
-    """Gradients of E = sum((Y - Y_hat)^2): returns (dW1 (4,3), dW2 (3,1)).
+    """Gradients of E = sum((Y - Yhat)^2): returns (dW1 (4,3), dW2 (3,1)).
 
-    dO = -2 (Y - Y_hat) Y_hat (1 - Y_hat); dW2 = H dO; dZ = (W2 dO) * H (1 - H); dW1 = X dZ^T.
+    dZo = -2 (Y - Yhat) Yhat (1 - Yhat); dW2 = H dZo; dZh = (W2 dZo) * H (1 - H); dW1 = X dZh^T.
     (Seed 002 builds dW1 from dE/dW2, which already contains H: an extra factor H_j per column.)
     """
-    Z, H, O, Y_hat = sigmoid_net_forward(X, W1, W2)
-    dO = -2.0 * (_f64(Y) - Y_hat) * Y_hat * (1.0 - Y_hat)
-    dZ = (_f64(W2) @ dO) * H * (1.0 - H)
-    return _f64(X) @ dZ.T, H @ dO
+    _, H, _, Yhat = sigmoid_net_forward(X, W1, W2)
+    dZo = -2.0 * (_f64(Y) - Yhat) * Yhat * (1.0 - Yhat)
+    dZh = (_f64(W2) @ dZo) * H * (1.0 - H)
+    return _f64(X) @ dZh.T, H @ dZo
 
 
 def sigmoid_net_step(X, Y, W1, W2, lr):

@@ -17,7 +17,7 @@ SCHEME: dict[str, tuple[bool, dict[str, float]]] = {
     "l02_train": (False, {"W": 0.4, "b": 0.2, "losses": 0.4}),
     "l02_batch": (True, {"dX": T, "dW": T, "db": T}),
     "l03_sigmoid": (True, {"sigmoid": H, "sigmoid_grad_from_output": H}),
-    "l03_forward": (False, {"Z": Q, "H": Q, "O": Q, "Y_hat": Q}),
+    "l03_forward": (False, {"Zh": Q, "H": Q, "Zo": Q, "Yhat": Q}),
     "l03_backward": (True, {"dW1": H, "dW2": H}),
     "l03_step": (False, {"W1_new": H, "W2_new": H}),
     "l04_bce": (False, {"loss": 1.0}),

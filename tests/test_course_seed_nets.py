@@ -53,12 +53,12 @@ def test_sigmoid_net(seed):
     rng = np.random.default_rng(seed)
     X, W1, W2 = rng.uniform(0, 1, (4, 1)), rng.standard_normal((4, 3)), rng.standard_normal((3, 1))
     Y = rng.uniform(0, 1, (1, 1))
-    Z, H, O, Y_hat = seed_nets.sigmoid_net_forward(X, W1, W2)
+    _, _, _, Yhat = seed_nets.sigmoid_net_forward(X, W1, W2)
     dW1, dW2 = seed_nets.sigmoid_net_backward(X, Y, W1, W2)
     W1t, W2t = tt(W1, True), tt(W2, True)
-    Y_hat_t = torch.sigmoid(torch.sigmoid(W1t.T @ tt(X)).T @ W2t)
-    ((tt(Y) - Y_hat_t) ** 2).sum().backward()
-    assert err(Y_hat, Y_hat_t.detach().numpy()) < TORCH_TOL
+    Yhat_t = torch.sigmoid(torch.sigmoid(W1t.T @ tt(X)).T @ W2t)
+    ((tt(Y) - Yhat_t) ** 2).sum().backward()
+    assert err(Yhat, Yhat_t.detach().numpy()) < TORCH_TOL
     assert err(dW1, W1t.grad.numpy()) < TORCH_TOL
     assert err(dW2, W2t.grad.numpy()) < TORCH_TOL
 

@@ -114,10 +114,10 @@ def test_seed001_float32_loss_differs_and_reference_does_not_cancel():
 
 
 def test_seed002_forward_values():
-    Z, H, O, Y_hat = sigmoid_net_forward(SEED002["X"], SEED002["W1"], SEED002["W2"])
-    assert (Z.shape, H.shape, O.shape, Y_hat.shape) == ((3, 1), (3, 1), (1, 1), (1, 1))
-    assert Y_hat[0, 0] == pytest.approx(0.92033, abs=5e-6)
-    assert ((SEED002["Y"] - Y_hat) ** 2)[0, 0] == pytest.approx(0.84700, abs=5e-6)
+    Zh, H, Zo, Yhat = sigmoid_net_forward(SEED002["X"], SEED002["W1"], SEED002["W2"])
+    assert (Zh.shape, H.shape, Zo.shape, Yhat.shape) == ((3, 1), (3, 1), (1, 1), (1, 1))
+    assert Yhat[0, 0] == pytest.approx(0.92033, abs=5e-6)
+    assert ((SEED002["Y"] - Yhat) ** 2)[0, 0] == pytest.approx(0.84700, abs=5e-6)
 
 
 def test_seed002_correct_gradients():

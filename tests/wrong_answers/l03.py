@@ -35,10 +35,10 @@ def sigmoid_grad_from_output(a):
             "no_activation",
             """
 def forward(X, W1, W2):
-    Z = W1.T @ X
-    H = 1 / (1 + np.exp(-Z))
-    O = H.T @ W2
-    return Z, H, O, O
+    Zh = W1.T @ X
+    H = 1 / (1 + np.exp(-Zh))
+    Zo = H.T @ W2
+    return Zh, H, Zo, Zo
 """,
         ),
         (
@@ -46,10 +46,10 @@ def forward(X, W1, W2):
             """
 def forward(X, W1, W2):
     s = lambda v: 1 / (1 + np.exp(-v))
-    Z = W1.T @ X
-    H = s(Z) * (1 - s(Z))
-    O = H.T @ W2
-    return Z, H, O, s(O) * (1 - s(O))
+    Zh = W1.T @ X
+    H = s(Zh) * (1 - s(Zh))
+    Zo = H.T @ W2
+    return Zh, H, Zo, s(Zo) * (1 - s(Zo))
 """,
         ),
     ],
@@ -60,8 +60,8 @@ def forward(X, W1, W2):
 def backward(X, Y, W1, W2):
     s = lambda v: 1 / (1 + np.exp(-v))
     H = s(W1.T @ X)
-    Y_hat = s(H.T @ W2)
-    dE_dW2 = -2 * (Y - Y_hat) * Y_hat * (1 - Y_hat) * H
+    Yhat = s(H.T @ W2)
+    dE_dW2 = -2 * (Y - Yhat) * Yhat * (1 - Yhat) * H
     dE_dW1 = dE_dW2 * W2 * H * (1 - H) * X.T   # the seed: reuses dE/dW2 (contains H)
     return dE_dW1.T, dE_dW2
 """,
@@ -73,10 +73,10 @@ def backward(X, Y, W1, W2):
     s = lambda v: 1 / (1 + np.exp(-v))
     ds = lambda v: s(v) * (1 - s(v))
     H = s(W1.T @ X)
-    Y_hat = s(H.T @ W2)
-    dO = -2 * (Y - Y_hat) * ds(Y_hat)      # ds wants the pre-activation O
-    dZ = (W2 @ dO) * ds(H)                 # ... and Z here
-    return X @ dZ.T, H @ dO
+    Yhat = s(H.T @ W2)
+    dZo = -2 * (Y - Yhat) * ds(Yhat)       # ds wants the pre-activation Zo
+    dZh = (W2 @ dZo) * ds(H)               # ... and Zh here
+    return X @ dZh.T, H @ dZo
 """,
         ),
         (
@@ -85,10 +85,10 @@ def backward(X, Y, W1, W2):
 def backward(X, Y, W1, W2):
     s = lambda v: 1 / (1 + np.exp(-v))
     H = s(W1.T @ X)
-    Y_hat = s(H.T @ W2)
-    dO = (Y_hat - Y) * Y_hat * (1 - Y_hat)
-    dZ = (W2 @ dO) * H * (1 - H)
-    return X @ dZ.T, H @ dO
+    Yhat = s(H.T @ W2)
+    dZo = (Yhat - Y) * Yhat * (1 - Yhat)
+    dZh = (W2 @ dZo) * H * (1 - H)
+    return X @ dZh.T, H @ dZo
 """,
         ),
     ],
@@ -99,11 +99,11 @@ def backward(X, Y, W1, W2):
 def sgd_step(X, Y, W1, W2, lr):
     s = lambda v: 1 / (1 + np.exp(-v))
     H = s(W1.T @ X)
-    Y_hat = s(H.T @ W2)
-    dO = -2 * (Y - Y_hat) * Y_hat * (1 - Y_hat)
-    W2 = W2 - lr * (H @ dO)                # updated before dW1 is computed
-    dZ = (W2 @ dO) * H * (1 - H)
-    W1 = W1 - lr * (X @ dZ.T)
+    Yhat = s(H.T @ W2)
+    dZo = -2 * (Y - Yhat) * Yhat * (1 - Yhat)
+    W2 = W2 - lr * (H @ dZo)               # updated before dW1 is computed
+    dZh = (W2 @ dZo) * H * (1 - H)
+    W1 = W1 - lr * (X @ dZh.T)
     return W1, W2
 """,
         ),
@@ -113,10 +113,10 @@ def sgd_step(X, Y, W1, W2, lr):
 def sgd_step(X, Y, W1, W2, lr):
     s = lambda v: 1 / (1 + np.exp(-v))
     H = s(W1.T @ X)
-    Y_hat = s(H.T @ W2)
-    dO = -2 * (Y - Y_hat) * Y_hat * (1 - Y_hat)
-    dZ = (W2 @ dO) * H * (1 - H)
-    return W1 + lr * (X @ dZ.T), W2 + lr * (H @ dO)
+    Yhat = s(H.T @ W2)
+    dZo = -2 * (Y - Yhat) * Yhat * (1 - Yhat)
+    dZh = (W2 @ dZo) * H * (1 - H)
+    return W1 + lr * (X @ dZh.T), W2 + lr * (H @ dZo)
 """,
         ),
         (
@@ -125,8 +125,8 @@ def sgd_step(X, Y, W1, W2, lr):
 def sgd_step(X, Y, W1, W2, lr):
     s = lambda v: 1 / (1 + np.exp(-v))
     H = s(W1.T @ X)
-    Y_hat = s(H.T @ W2)
-    dW2 = -2 * (Y - Y_hat) * Y_hat * (1 - Y_hat) * H
+    Yhat = s(H.T @ W2)
+    dW2 = -2 * (Y - Yhat) * Yhat * (1 - Yhat) * H
     dW1 = (dW2 * W2 * H * (1 - H) * X.T).T
     return W1 - lr * dW1, W2 - lr * dW2
 """,
@@ -140,10 +140,10 @@ WRONG["l03_forward"].append(
         "swapped_outputs",
         """
 def forward(X, W1, W2):
-    Z = W1.T @ X
-    H = sigmoid(Z)
-    O = H.T @ W2
-    return H, Z, O, sigmoid(O)  # Z and H in the wrong order
+    Zh = W1.T @ X
+    H = sigmoid(Zh)
+    Zo = H.T @ W2
+    return H, Zh, Zo, sigmoid(Zo)  # Zh and H in the wrong order
 """,
     )
 )

@@ -32,19 +32,19 @@ def _grads(X, Y, W1, W2, *, act_grad=None, factor=2.0, extra_h=False):
     """Backward pass of seed 002's net with knobs for the misconceptions.
 
     act_grad(A): the derivative the student applies to an ACTIVATION A (right: A (1 - A)).
-    factor: dE/dY_hat = factor * (Y_hat - Y) (right: 2). extra_h: seed 002's dW1 built from
+    factor: dE/dYhat = factor * (Yhat - Y) (right: 2). extra_h: seed 002's dW1 built from
     dW2 (which already contains H).
     """
     X, Y, W1, W2 = _f(X), _f(Y), _f(W1), _f(W2)
     act_grad = act_grad or activations.sigmoid_grad_from_output
-    Z, H, O, Y_hat = seed_nets.sigmoid_net_forward(X, W1, W2)
-    dO = factor * (Y_hat - Y) * act_grad(Y_hat)
-    dW2 = H @ dO
+    Zh, H, Zo, Yhat = seed_nets.sigmoid_net_forward(X, W1, W2)
+    dZo = factor * (Yhat - Y) * act_grad(Yhat)
+    dW2 = H @ dZo
     if extra_h:
-        dZ = dW2 * W2 * act_grad(H)  # the seed's dE_dW2 * dO_dH * dH_dZ
+        dZh = dW2 * W2 * act_grad(H)  # the seed's dE_dW2 * dO_dH * dH_dZ
     else:
-        dZ = (W2 @ dO) * act_grad(H)
-    return X @ dZ.T, dW2
+        dZh = (W2 @ dZo) * act_grad(H)
+    return X @ dZh.T, dW2
 
 
 def _s_of_activation(A):
@@ -95,24 +95,24 @@ def _(case):
 
 @expected("l03_forward")
 def _(case):
-    Z, H, O, Y_hat = _forward(case)
-    return {"Z": Z, "H": H, "O": O, "Y_hat": Y_hat}
+    Zh, H, Zo, Yhat = _forward(case)
+    return {"Zh": Zh, "H": H, "Zo": Zo, "Yhat": Yhat}
 
 
 @variant("l03_forward", "no_activation")
 def _(case):
-    """Y_hat = O: the output sigmoid left out."""
-    Z, H, O, _ = _forward(case)
-    return {"Z": Z, "H": H, "O": O, "Y_hat": O}
+    """Yhat = Zo: the output sigmoid left out."""
+    Zh, H, Zo, _ = _forward(case)
+    return {"Zh": Zh, "H": H, "Zo": Zo, "Yhat": Zo}
 
 
 @variant("l03_forward", "derivative_as_activation")
 def _(case):
-    """H = s'(Z) and Y_hat = s'(O): the derivative used as the activation."""
-    Z = _f(case["W1"]).T @ _f(case["X"])
-    H = activations.sigmoid_grad(Z)
-    O = H.T @ _f(case["W2"])
-    return {"Z": Z, "H": H, "O": O, "Y_hat": activations.sigmoid_grad(O)}
+    """H = s'(Zh) and Yhat = s'(Zo): the derivative used as the activation."""
+    Zh = _f(case["W1"]).T @ _f(case["X"])
+    H = activations.sigmoid_grad(Zh)
+    Zo = H.T @ _f(case["W2"])
+    return {"Zh": Zh, "H": H, "Zo": Zo, "Yhat": activations.sigmoid_grad(Zo)}
 
 
 # --- l03_backward ---------------------------------------------------------------------------------
@@ -163,11 +163,11 @@ def _(case):
 def _(case):
     """W2 updated first, then dW1 back-propagated through the NEW W2."""
     X, Y, W1, W2, lr = _f(case["X"]), _f(case["Y"]), _f(case["W1"]), _f(case["W2"]), case["lr"]
-    _, H, _, Y_hat = seed_nets.sigmoid_net_forward(X, W1, W2)
-    dO = 2.0 * (Y_hat - Y) * Y_hat * (1.0 - Y_hat)
-    W2_new = W2 - lr * (H @ dO)
-    dZ = (W2_new @ dO) * H * (1.0 - H)  # the forward values are the old ones, W2 is not
-    return {"W1_new": W1 - lr * (X @ dZ.T), "W2_new": W2_new}
+    _, H, _, Yhat = seed_nets.sigmoid_net_forward(X, W1, W2)
+    dZo = 2.0 * (Yhat - Y) * Yhat * (1.0 - Yhat)
+    W2_new = W2 - lr * (H @ dZo)
+    dZh = (W2_new @ dZo) * H * (1.0 - H)  # the forward values are the old ones, W2 is not
+    return {"W1_new": W1 - lr * (X @ dZh.T), "W2_new": W2_new}
 
 
 @variant("l03_step", "sign_error")

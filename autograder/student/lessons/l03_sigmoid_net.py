@@ -1,13 +1,13 @@
 """Lesson 03 (seed 002): a d-m-1 sigmoid network in the seed's column layout, squared error.
 
-Network (one example, a column): Z = W1^T X, H = s(Z), O = H^T W2, Y_hat = s(O),
-E = sum((Y - Y_hat)^2). Shapes: X (d, 1), W1 (d, m), W2 (m, 1), Y (1, 1); Z, H (m, 1); O, Y_hat
-(1, 1). Seed 002 has d = 4, m = 3.
+Network (one example, a column): Zh = W1^T X, H = s(Zh), Zo = H^T W2, Yhat = s(Zo),
+E = sum((Y - Yhat)^2). Shapes: X (d, 1), W1 (d, m), W2 (m, 1), Y (1, 1); Zh, H (m, 1); Zo, Yhat
+(1, 1). Seed 002 has d = 4, m = 3 and writes Z, O, Y_cap for Zh, Zo, Yhat.
 
 Call conventions (as the notebook states them):
   sigmoid(z)                       float or array, any shape -> float64, same shape
   sigmoid_grad_from_output(a)      a = s(z) -> a (1 - a), same shape
-  forward(X, W1, W2)               -> (Z, H, O, Y_hat)
+  forward(X, W1, W2)               -> (Zh, H, Zo, Yhat)
   backward(X, Y, W1, W2)           -> (dW1 (d, m), dW2 (m, 1))          [partial credit]
   sgd_step(X, Y, W1, W2, lr)       -> (W1_new, W2_new), both gradients at the old weights
 
@@ -140,10 +140,10 @@ def _step_examples() -> list[dict]:
 
 
 def _forward_call(fns, case):
-    Z, H, O, Y_hat = unpack(
-        fns["forward"](case["X"], case["W1"], case["W2"]), "Z", "H", "O", "Y_hat"
+    Zh, H, Zo, Yhat = unpack(
+        fns["forward"](case["X"], case["W1"], case["W2"]), "Zh", "H", "Zo", "Yhat"
     )
-    return {"Z": Z, "H": H, "O": O, "Y_hat": Y_hat}
+    return {"Zh": Zh, "H": H, "Zo": Zo, "Yhat": Yhat}
 
 
 register(
@@ -151,9 +151,9 @@ register(
         id="l03_forward",
         lesson=LESSON,
         section="3.3",
-        title="forward: (Z, H, O, Y_hat)",
+        title="forward: (Zh, H, Zo, Yhat)",
         functions=("forward",),
-        components={"Z": 0.25, "H": 0.25, "O": 0.25, "Y_hat": 0.25},
+        components={"Zh": 0.25, "H": 0.25, "Zo": 0.25, "Yhat": 0.25},
         partial=False,
         make_cases=_net_cases,
         call=_forward_call,
@@ -175,7 +175,7 @@ register(
         id="l03_backward",
         lesson=LESSON,
         section="3.4",
-        title="backward: (dW1, dW2) for E = (Y - Y_hat)^2",
+        title="backward: (dW1, dW2) for E = (Y - Yhat)^2",
         functions=("backward",),
         components={"dW1": 0.5, "dW2": 0.5},
         partial=True,
