@@ -116,9 +116,8 @@ def _numerical_cases(rng):
         ((4,), 1e-4),
         ((2, 3), 1e-3),
         ((3, 1), 1e-5),
-        ((3, 2), 1e-2),
         ((1, 3), 1e-4),
-        ((3, 3), 1e-4),
+        ((3, 3), 1e-2),
     )
     return [_numerical_case(rng, shape, h) for shape, h in specs]
 
