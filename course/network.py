@@ -179,9 +179,9 @@ def matrix_net_grads(X, Y, Wh, Wo):
     H = np.maximum(Zh, 0.0)  # the activation is relu, not relu' (seed 000's mistake)
     Zo = H @ Wo
     loss, dYhat = half_sse(np.maximum(Zo, 0.0), Y)
-    Eo = dYhat * (Zo > 0)
-    Eh = (Eo @ Wo.T) * (Zh > 0)
-    return loss, X.T @ Eh, H.T @ Eo
+    dZo = dYhat * (Zo > 0)
+    dZh = (dZo @ Wo.T) * (Zh > 0)
+    return loss, X.T @ dZh, H.T @ dZo
 
 
 def matrix_net_step(X, Y, Wh, Wo, lr):

@@ -97,12 +97,12 @@ def sigmoid_net_step(X, Y, W1, W2, lr):
 
 
 def net221_forward(x, Wh, bh, Wo, bo):
-    """zh = Wh x + bh, uh = relu(zh), zo = Wo uh + bo, yhat = s(zo). Returns (zh, uh, zo, yhat)
+    """zh = Wh x + bh, h = relu(zh), zo = Wo h + bo, yhat = s(zo). Returns (zh, h, zo, yhat)
     with shapes (2,1), (2,1), (1,1), (1,1)."""
     zh = _f64(Wh) @ _f64(x) + _f64(bh)
-    uh = relu(zh)
-    zo = _f64(Wo) @ uh + _f64(bo)
-    return zh, uh, zo, sigmoid(zo)
+    h = relu(zh)
+    zo = _f64(Wo) @ h + _f64(bo)
+    return zh, h, zo, sigmoid(zo)
 
 
 def net221_loss(x, y, Wh, bh, Wo, bo):
@@ -113,10 +113,10 @@ def net221_loss(x, y, Wh, bh, Wo, bo):
 def net221_backward(x, y, Wh, bh, Wo, bo):
     """Gradients of the BCE: returns (dWh (2,2), dbh (2,1), dWo (1,2), dbo (1,1)).
 
-    dzo = yhat - y (sigmoid + cross-entropy); dWo = dzo uh^T; duh = Wo^T dzo (a matrix product,
-    not elementwise); dzh = duh * relu'(zh) (0 at zh == 0); dWh = dzh x^T; dbh = dzh.
+    dzo = yhat - y (sigmoid + cross-entropy); dWo = dzo h^T; dh = Wo^T dzo (a matrix product,
+    not elementwise); dzh = dh * relu'(zh) (0 at zh == 0); dWh = dzh x^T; dbh = dzh.
     """
-    zh, uh, zo, _ = net221_forward(x, Wh, bh, Wo, bo)
+    zh, h, zo, _ = net221_forward(x, Wh, bh, Wo, bo)
     _, dzo = bce_with_logits(zo, np.reshape(_f64(y), (1, 1)))
     dzh = (_f64(Wo).T @ dzo) * relu_grad(zh)
-    return dzh @ _f64(x).T, dzh, dzo @ uh.T, dzo
+    return dzh @ _f64(x).T, dzh, dzo @ h.T, dzo

@@ -30,9 +30,9 @@ def matrix_net_grads_torch(X, Y, Wh, Wo):
     Zo = H @ Wo
     Yhat = torch.relu(Zo)
     loss = 0.5 * torch.sum((Yhat - Y) ** 2)
-    Eo = (Yhat - Y) * (Zo > 0)
-    Eh = (Eo @ Wo.T) * (Zh > 0)
-    return loss, X.T @ Eh, H.T @ Eo
+    dZo = (Yhat - Y) * (Zo > 0)
+    dZh = (dZo @ Wo.T) * (Zh > 0)
+    return loss, X.T @ dZh, H.T @ dZo
 
 
 def matrix_net_autograd(Wh, Wo):

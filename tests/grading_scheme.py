@@ -21,7 +21,7 @@ SCHEME: dict[str, tuple[bool, dict[str, float]]] = {
     "l03_backward": (True, {"dW1": H, "dW2": H}),
     "l03_step": (False, {"W1_new": H, "W2_new": H}),
     "l04_bce": (False, {"loss": 1.0}),
-    "l04_forward": (False, {"zh": Q, "uh": Q, "zo": Q, "yhat": Q}),
+    "l04_forward": (False, {"zh": Q, "h": Q, "zo": Q, "yhat": Q}),
     "l04_backward": (True, {"dWh": Q, "dbh": Q, "dWo": Q, "dbo": Q}),
     "l05_numpy": (True, {"dWh": H, "dWo": H}),
     "l05_step": (True, {"Wh_new": H, "Wo_new": H}),

@@ -38,9 +38,9 @@ def bce_from_logit(z, y):
             """
 def forward(x, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = (zh > 0).astype(float)
-    zo = Wo @ uh + bo
-    return zh, uh, zo, 1 / (1 + np.exp(-zo))
+    h = (zh > 0).astype(float)
+    zo = Wo @ h + bo
+    return zh, h, zo, 1 / (1 + np.exp(-zo))
 """,
         ),
         (
@@ -48,9 +48,9 @@ def forward(x, Wh, bh, Wo, bo):
             """
 def forward(x, Wh, bh, Wo, bo):
     zh = Wh @ x
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh
-    return zh, uh, zo, 1 / (1 + np.exp(-zo))
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h
+    return zh, h, zo, 1 / (1 + np.exp(-zo))
 """,
         ),
         (
@@ -58,9 +58,9 @@ def forward(x, Wh, bh, Wo, bo):
             """
 def forward(x, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh + bo
-    return zh, uh, zo, zo
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h + bo
+    return zh, h, zo, zo
 """,
         ),
     ],
@@ -70,13 +70,13 @@ def forward(x, Wh, bh, Wo, bo):
             """
 def backward(x, y, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh + bo
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h + bo
     dzo = 1 / (1 + np.exp(-zo)) - y
     duh = (zh > 0).astype(float)
     dzh = (Wo.T @ dzo) * duh
     dWh = dzo * Wo * duh * x          # the seed: Wo elementwise, against the wrong axis
-    return dWh, dzh, dzo @ uh.T, dzo
+    return dWh, dzh, dzo @ h.T, dzo
 """,
         ),
         (
@@ -84,13 +84,13 @@ def backward(x, y, Wh, bh, Wo, bo):
             """
 def backward(x, y, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh + bo
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h + bo
     dzo = 1 / (1 + np.exp(-zo)) - y
     duh = (zh > 0).astype(float)
     dzh = (Wo.T @ dzo) * duh
     dbh = (dzo * (Wo @ duh)).item()   # the seed: one number for both hidden biases
-    return dzh @ x.T, dbh, dzo @ uh.T, dzo
+    return dzh @ x.T, dbh, dzo @ h.T, dzo
 """,
         ),
         (
@@ -98,12 +98,12 @@ def backward(x, y, Wh, bh, Wo, bo):
             """
 def backward(x, y, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh + bo
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h + bo
     yhat = 1 / (1 + np.exp(-zo))
     dzo = (yhat - y) * yhat * (1 - yhat)   # sigma' counted twice
     dzh = (Wo.T @ dzo) * (zh > 0)
-    return dzh @ x.T, dzh, dzo @ uh.T, dzo
+    return dzh @ x.T, dzh, dzo @ h.T, dzo
 """,
         ),
         (
@@ -111,11 +111,11 @@ def backward(x, y, Wh, bh, Wo, bo):
             """
 def backward(x, y, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh + bo
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h + bo
     dzo = 1 / (1 + np.exp(-zo)) - y
     dzh = (Wo.T @ dzo) * (zh >= 0)     # the seed's >= 0
-    return dzh @ x.T, dzh, dzo @ uh.T, dzo
+    return dzh @ x.T, dzh, dzo @ h.T, dzo
 """,
         ),
         (
@@ -123,12 +123,12 @@ def backward(x, y, Wh, bh, Wo, bo):
             """
 def backward(x, y, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = np.maximum(zh, 0.0)
-    zo = Wo @ uh + bo
+    h = np.maximum(zh, 0.0)
+    zo = Wo @ h + bo
     yhat = 1 / (1 + np.exp(-zo))
     dzo = -y * (1 - yhat)              # derivative of -y log(yhat) alone
     dzh = (Wo.T @ dzo) * (zh > 0)
-    return dzh @ x.T, dzh, dzo @ uh.T, dzo
+    return dzh @ x.T, dzh, dzo @ h.T, dzo
 """,
         ),
     ],
@@ -141,9 +141,9 @@ WRONG["l04_forward"].append(
         """
 def forward(x, Wh, bh, Wo, bo):
     zh = Wh @ x + bh
-    uh = relu(zh)
-    zo = Wo @ uh + bo
-    return zh, uh, sigmoid(zo), zo  # yhat before zo
+    h = relu(zh)
+    zo = Wo @ h + bo
+    return zh, h, sigmoid(zo), zo  # yhat before zo
 """,
     )
 )

@@ -60,34 +60,34 @@ def _(case):
 
 @expected("l04_forward")
 def _(case):
-    zh, uh, zo, yhat = seed_nets.net221_forward(*_args(case))
-    return {"zh": zh, "uh": uh, "zo": zo, "yhat": yhat}
+    zh, h, zo, yhat = seed_nets.net221_forward(*_args(case))
+    return {"zh": zh, "h": h, "zo": zo, "yhat": yhat}
 
 
 @variant("l04_forward", "derivative_as_activation")
 def _(case):
-    """uh = relu'(zh) (0/1) instead of relu(zh): seed 000's mistake."""
+    """h = relu'(zh) (0/1) instead of relu(zh): seed 000's mistake."""
     x, Wh, bh, Wo, bo = (_f(a) for a in _args(case))
     zh = Wh @ x + bh
-    uh = activations.relu_grad(zh)
-    zo = Wo @ uh + bo
-    return {"zh": zh, "uh": uh, "zo": zo, "yhat": activations.sigmoid(zo)}
+    h = activations.relu_grad(zh)
+    zo = Wo @ h + bo
+    return {"zh": zh, "h": h, "zo": zo, "yhat": activations.sigmoid(zo)}
 
 
 @variant("l04_forward", "forgot_bias")
 def _(case):
     x, Wh, _, Wo, _ = (_f(a) for a in _args(case))
     zh = Wh @ x
-    uh = activations.relu(zh)
-    zo = Wo @ uh
-    return {"zh": zh, "uh": uh, "zo": zo, "yhat": activations.sigmoid(zo)}
+    h = activations.relu(zh)
+    zo = Wo @ h
+    return {"zh": zh, "h": h, "zo": zo, "yhat": activations.sigmoid(zo)}
 
 
 @variant("l04_forward", "no_activation")
 def _(case):
     """yhat = zo: the output sigmoid left out."""
-    zh, uh, zo, _ = seed_nets.net221_forward(*_args(case))
-    return {"zh": zh, "uh": uh, "zo": zo, "yhat": zo}
+    zh, h, zo, _ = seed_nets.net221_forward(*_args(case))
+    return {"zh": zh, "h": h, "zo": zo, "yhat": zo}
 
 
 # --- l04_backward ---------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def _backward(case, *, delta="bce", relu_ge=False, seed_wh=False, seed_bh=False)
     """
     x, Wh, bh, Wo, bo = (_f(a) for a in _args(case))
     y = _f(case["y"])
-    zh, uh, zo, yhat = seed_nets.net221_forward(x, Wh, bh, Wo, bo)
+    zh, h, zo, yhat = seed_nets.net221_forward(x, Wh, bh, Wo, bo)
     dzo = losses.bce_with_logits(zo, y)[1]
     if delta == "double":
         dzo = dzo * activations.sigmoid_grad(zo)
@@ -117,7 +117,7 @@ def _backward(case, *, delta="bce", relu_ge=False, seed_wh=False, seed_bh=False)
             raise ValueError("the seed's product only broadcasts when d == m")
         dWh = dzo * Wo * dact * x  # (1,m) * (m,1) -> (m,m), then rows scaled by x
     dbh = float(dzo.item() * (Wo @ dact).item()) if seed_bh else dzh
-    return {"dWh": dWh, "dbh": dbh, "dWo": dzo @ uh.T, "dbo": dzo}
+    return {"dWh": dWh, "dbh": dbh, "dWo": dzo @ h.T, "dbo": dzo}
 
 
 @expected("l04_backward")

@@ -39,9 +39,9 @@ def _grads(X, Y, Wh, Wo, *, act=_relu, out_grad=True, scale=1.0, ge=False):
     H = act(Zh)
     Zo = H @ Wo
     Yhat = act(Zo)
-    Eo = scale * (Yhat - Y) * (step(Zo) if out_grad else 1.0)
-    Eh = (Eo @ Wo.T) * step(Zh)
-    return X.T @ Eh, H.T @ Eo
+    dZo = scale * (Yhat - Y) * (step(Zo) if out_grad else 1.0)
+    dZh = (dZo @ Wo.T) * step(Zh)
+    return X.T @ dZh, H.T @ dZo
 
 
 def _mean_scale(case):
@@ -69,7 +69,7 @@ def _(case):  # seed 000: relu_prime in the forward pass
 
 
 @variant("l05_numpy", "missing_activation_derivative", section="5.2")
-def _(case):  # Eo = Yhat - Y, without relu'(Zo)
+def _(case):  # dZo = Yhat - Y, without relu'(Zo)
     dWh, dWo = _grad_case(case, out_grad=False)
     return {"dWh": dWh, "dWo": dWo}
 
@@ -105,15 +105,15 @@ def _(case):
 
 
 @variant("l05_step", "stale_weights", section="5.3")
-def _(case):  # Wo updated first, then Eh computed through the new Wo
+def _(case):  # Wo updated first, then dZh computed through the new Wo
     X, Y, Wh, Wo, lr = (case[k] for k in ("X", "Y", "Wh", "Wo", "lr"))
     Zh = X @ Wh
     H = _relu(Zh)
     Zo = H @ Wo
-    Eo = (_relu(Zo) - Y) * _step01(Zo)
-    Wo_new = Wo - lr * (H.T @ Eo)
-    Eh = (Eo @ Wo_new.T) * _step01(Zh)
-    return {"Wh_new": Wh - lr * (X.T @ Eh)}  # Wo_new is right
+    dZo = (_relu(Zo) - Y) * _step01(Zo)
+    Wo_new = Wo - lr * (H.T @ dZo)
+    dZh = (dZo @ Wo_new.T) * _step01(Zh)
+    return {"Wh_new": Wh - lr * (X.T @ dZh)}  # Wo_new is right
 
 
 @variant("l05_step", "sign_error", section="5.3")
@@ -186,9 +186,9 @@ def _(case):  # nn.Sequential(Linear, ReLU, Linear): the output ReLU left out
     X, Y, Wh, Wo, lr = (case[k] for k in ("X", "Y", "Wh", "Wo", "lr"))
     Zh = X @ Wh
     H = _relu(Zh)
-    Eo = H @ Wo - Y
-    Eh = (Eo @ Wo.T) * _step01(Zh)
-    return {"Wh_new": Wh - lr * (X.T @ Eh), "Wo_new": Wo - lr * (H.T @ Eo)}
+    dZo = H @ Wo - Y
+    dZh = (dZo @ Wo.T) * _step01(Zh)
+    return {"Wh_new": Wh - lr * (X.T @ dZh), "Wo_new": Wo - lr * (H.T @ dZo)}
 
 
 @variant("l05_autograd", "linear_bias", section="5.5")

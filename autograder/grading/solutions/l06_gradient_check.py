@@ -1,7 +1,7 @@
 """Lesson 06 solutions (seed 003, Zaki & Meira Example 25.3; reference via course/) and
 misconception variants.
 
-Network: Xa = aug(X), Z = tanh(Xa W1), O = aug(Z) W2, E = 1/(2n) sum (O - Y)^2.
+Network: Xa = aug(X), Z1 = Xa W1, H = tanh(Z1), O = aug(H) W2, E = 1/(2n) sum (O - Y)^2.
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ define(
 define(
     "loss_sum_vs_mean",
     "1/n of the mean left out",
-    """Example 25.3's loss is a mean, E = 1/(2n) sum (O - Y)^2, so G2 = (O - Y) / n. Without the
+    """Example 25.3's loss is a mean, E = 1/(2n) sum (O - Y)^2, so dZ2 = (O - Y) / n. Without the
     1/n the gradient is n times too large (n = number of rows of X).""",
     section="6.2",
 )
 define(
     "tanh_grad_of_activation",
     "tanh' applied to the activation",
-    """tanh'(net) = 1 - tanh(net)^2 = 1 - Z^2 with Z = tanh(net) already computed. Writing
-    1 - tanh(Z)^2 applies tanh twice. Use 1 - Z**2 (or df1 of the PRE-activation).""",
+    """tanh'(Z1) = 1 - tanh(Z1)^2 = 1 - H^2 with H = tanh(Z1) already computed. Writing
+    1 - tanh(H)^2 applies tanh twice. Use 1 - H**2 (or df1 of the PRE-activation).""",
     section="6.2",
 )
 define(
@@ -75,14 +75,14 @@ define(
 def _grads(X, Y, W1, W2, *, scale=1.0, bias_row="first", tanh_twice=False):
     """Backward pass of the augmented tanh net with switchable mistakes -> (dW1, dW2)."""
     Xa = network.aug(X)
-    Z = np.tanh(Xa @ W1)
-    Za = network.aug(Z)
-    O = Za @ W2
-    G2 = scale * (O - Y) / len(X)
+    H = np.tanh(Xa @ W1)
+    Ha = network.aug(H)
+    O = Ha @ W2
+    dZ2 = scale * (O - Y) / len(X)
     rows = W2[1:] if bias_row == "first" else W2[:-1]
-    dZ = 1.0 - np.tanh(Z) ** 2 if tanh_twice else 1.0 - Z**2
-    G1 = (G2 @ rows.T) * dZ
-    return Xa.T @ G1, Za.T @ G2
+    dH_dZ1 = 1.0 - np.tanh(H) ** 2 if tanh_twice else 1.0 - H**2
+    dZ1 = (dZ2 @ rows.T) * dH_dZ1
+    return Xa.T @ dZ1, Ha.T @ dZ2
 
 
 def _net(case, **kw):
@@ -236,15 +236,15 @@ def _(case):
 
 
 @variant("l06_update", "stale_weights", section="6.4")
-def _(case):  # seed 003: W2 updated first, then G1 through the new W2
+def _(case):  # seed 003: W2 updated first, then dZ1 through the new W2
     X, Y, W1, W2, eta = (case[k] for k in ("X", "Y", "W1", "W2", "eta"))
     Xa = network.aug(X)
-    Z = np.tanh(Xa @ W1)
-    Za = network.aug(Z)
-    G2 = (Za @ W2 - Y) / len(X)
-    W2_new = W2 - eta * (Za.T @ G2)
-    G1 = (G2 @ W2_new[1:].T) * (1.0 - Z**2)
-    return {"W1_new": W1 - eta * (Xa.T @ G1)}  # W2_new is right
+    H = np.tanh(Xa @ W1)
+    Ha = network.aug(H)
+    dZ2 = (Ha @ W2 - Y) / len(X)
+    W2_new = W2 - eta * (Ha.T @ dZ2)
+    dZ1 = (dZ2 @ W2_new[1:].T) * (1.0 - H**2)
+    return {"W1_new": W1 - eta * (Xa.T @ dZ1)}  # W2_new is right
 
 
 def _step(case, **kw):

@@ -1,13 +1,13 @@
 """Lesson 04 (seed 001): a d-m-1 net by hand: ReLU hidden layer, sigmoid output, binary
 cross-entropy computed from the logit. Seed 001 has d = m = 2, x = [1, 1], y = 1.
 
-Column layout: zh = Wh x + bh, uh = relu(zh), zo = Wo uh + bo, yhat = s(zo),
+Column layout: zh = Wh x + bh, h = relu(zh), zo = Wo h + bo, yhat = s(zo),
 L = -[y log yhat + (1 - y) log(1 - yhat)]. Shapes: x (d, 1), Wh (m, d), bh (m, 1), Wo (1, m),
-bo (1, 1), y (1, 1); zh, uh (m, 1); zo, yhat (1, 1).
+bo (1, 1), y (1, 1); zh, h (m, 1); zo, yhat (1, 1).
 
 Call conventions (as the notebook states them):
   bce_from_logit(z, y)                 z, y floats or arrays of one shape -> float (summed)
-  forward(x, Wh, bh, Wo, bo)           -> (zh, uh, zo, yhat)
+  forward(x, Wh, bh, Wo, bo)           -> (zh, h, zo, yhat)
   backward(x, y, Wh, bh, Wo, bo)       -> (dWh (m, d), dbh (m, 1), dWo (1, m), dbo (1, 1))
                                           [partial credit per component]
 
@@ -162,8 +162,8 @@ def _net_examples() -> list[dict]:
 
 def _forward_call(fns, case):
     args = (case["x"], case["Wh"], case["bh"], case["Wo"], case["bo"])
-    zh, uh, zo, yhat = unpack(fns["forward"](*args), "zh", "uh", "zo", "yhat")
-    return {"zh": zh, "uh": uh, "zo": zo, "yhat": yhat}
+    zh, h, zo, yhat = unpack(fns["forward"](*args), "zh", "h", "zo", "yhat")
+    return {"zh": zh, "h": h, "zo": zo, "yhat": yhat}
 
 
 register(
@@ -171,9 +171,9 @@ register(
         id="l04_forward",
         lesson=LESSON,
         section="4.2",
-        title="forward: (zh, uh, zo, yhat)",
+        title="forward: (zh, h, zo, yhat)",
         functions=("forward",),
-        components={"zh": 0.25, "uh": 0.25, "zo": 0.25, "yhat": 0.25},
+        components={"zh": 0.25, "h": 0.25, "zo": 0.25, "yhat": 0.25},
         partial=False,
         make_cases=_forward_cases,
         call=_forward_call,

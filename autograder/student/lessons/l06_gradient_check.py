@@ -1,7 +1,7 @@
 """Lesson 06 (seed 003, Zaki & Meira Example 25.3): gradient checking on a tanh network.
 
-Network with biases by augmentation: Xa = aug(X) (n, d+1), Z = tanh(Xa W1) (n, m),
-O = aug(Z) W2 (n, p) (identity output), loss E = (1/2n) sum (O - Y)^2 (n = rows).
+Network with biases by augmentation: Xa = aug(X) (n, d+1), H = tanh(Xa W1) (n, m),
+O = aug(H) W2 (n, p) (identity output), loss E = (1/2n) sum (O - Y)^2 (n = rows).
 W1 (d+1, m), W2 (m+1, p); the first row of each W is the bias (aug puts the ones first).
 """
 
