@@ -2,7 +2,7 @@
 
 Layout (Zaki & Meira, cs231n): X (n, d) rows = examples, W1 (d, m), W2 (m, p), outputs (n, p).
 Two ways to hold the biases:
-- explicit: params = {"W1", "b1", "W2", "b2"}; Z1 = X W1 + b1, O = f2(f1(Z1) W2 + b2);
+- explicit: params = {"W1", "b1", "W2", "b2"}; Z1 = X W1 + b1, Yhat = f2(f1(Z1) W2 + b2);
 - augmented (seed 003): a column of ones in front of X and of H; W1 (d+1, m), W2 (m+1, p), whose
   first rows are the biases.
 """
@@ -28,21 +28,21 @@ def aug(X):
 
 
 def two_layer_forward(X, params, hidden="relu", output="identity"):
-    """O = f2(f1(X W1 + b1) W2 + b2).
+    """Yhat = f2(f1(X W1 + b1) W2 + b2).
 
-    X (n, d); params W1 (d, m), b1 (m,), W2 (m, p), b2 (p,). Returns (O (n, p), cache).
+    X (n, d); params W1 (d, m), b1 (m,), W2 (m, p), b2 (p,). Returns (Yhat (n, p), cache).
     """
     Z1, c1 = dense_forward(X, params["W1"], params["b1"])
     H, ch = activation_forward(Z1, hidden)
     Z2, c2 = dense_forward(H, params["W2"], params["b2"])
-    O, co = activation_forward(Z2, output)
-    return O, (c1, ch, c2, co)
+    Yhat, co = activation_forward(Z2, output)
+    return Yhat, (c1, ch, c2, co)
 
 
-def two_layer_backward(dO, cache):
-    """From dO = dL/dO (n, p): returns {"dW1", "db1", "dW2", "db2"} (shapes of the params)."""
+def two_layer_backward(dYhat, cache):
+    """From dYhat = dL/dYhat (n, p): returns {"dW1", "db1", "dW2", "db2"} (shapes of the params)."""
     c1, ch, c2, co = cache
-    dZ2 = activation_backward(dO, co)
+    dZ2 = activation_backward(dYhat, co)
     dH, dW2, db2 = dense_backward(dZ2, c2)
     dZ1 = activation_backward(dH, ch)
     _, dW1, db1 = dense_backward(dZ1, c1)
@@ -50,9 +50,9 @@ def two_layer_backward(dO, cache):
 
 
 def aug_forward(X, W1, W2, hidden="tanh", output="identity"):
-    """O = f2(aug(f1(aug(X) W1)) W2) (bias by augmentation).
+    """Yhat = f2(aug(f1(aug(X) W1)) W2) (bias by augmentation).
 
-    X (n, d), W1 (d+1, m), W2 (m+1, p). Returns (O (n, p), cache).
+    X (n, d), W1 (d+1, m), W2 (m+1, p). Returns (Yhat (n, p), cache).
     """
     Xa, W1, W2 = aug(X), _f64(W1), _f64(W2)
     if W1.shape[0] != Xa.shape[1] or W2.shape[0] != W1.shape[1] + 1:
@@ -62,15 +62,15 @@ def aug_forward(X, W1, W2, hidden="tanh", output="identity"):
         )
     H, ch = activation_forward(Xa @ W1, hidden)
     Ha = aug(H)
-    O, co = activation_forward(Ha @ W2, output)
-    return O, (Xa, W2, ch, Ha, co)
+    Yhat, co = activation_forward(Ha @ W2, output)
+    return Yhat, (Xa, W2, ch, Ha, co)
 
 
-def aug_backward(dO, cache):
-    """From dO (n, p): returns (dW1 (d+1, m), dW2 (m+1, p)). The hidden layer's gradient flows
+def aug_backward(dYhat, cache):
+    """From dYhat (n, p): returns (dW1 (d+1, m), dW2 (m+1, p)). The hidden layer's gradient flows
     back through W2[1:] only: the first row of W2 multiplies the constant column of ones."""
     Xa, W2, ch, Ha, co = cache
-    dZ2 = activation_backward(dO, co)
+    dZ2 = activation_backward(dYhat, co)
     dW2 = Ha.T @ dZ2
     dZ1 = activation_backward(dZ2 @ W2[1:].T, ch)
     return Xa.T @ dZ1, dW2
@@ -91,13 +91,13 @@ def gd_step(params, grads, lr):
 
 def _loss_and_grads(X, Y, params, loss_fn, hidden, output, augmented):
     if augmented:
-        O, cache = aug_forward(X, params["W1"], params["W2"], hidden, output)
-        loss, dO = loss_fn(O, Y)
-        dW1, dW2 = aug_backward(dO, cache)
+        Yhat, cache = aug_forward(X, params["W1"], params["W2"], hidden, output)
+        loss, dYhat = loss_fn(Yhat, Y)
+        dW1, dW2 = aug_backward(dYhat, cache)
         return loss, {"dW1": dW1, "dW2": dW2}
-    O, cache = two_layer_forward(X, params, hidden, output)
-    loss, dO = loss_fn(O, Y)
-    return loss, two_layer_backward(dO, cache)
+    Yhat, cache = two_layer_forward(X, params, hidden, output)
+    loss, dYhat = loss_fn(Yhat, Y)
+    return loss, two_layer_backward(dYhat, cache)
 
 
 def train(

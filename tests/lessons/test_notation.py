@@ -4,8 +4,13 @@ activation, in every lesson."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
+import nbformat
 import pytest
 
+from autograder.parsing import parse_python
 from autograder.student import lessons
 from autograder.student.spec import EXERCISES as REGISTRY
 
@@ -18,6 +23,7 @@ PAIRS = (("z", "a"), ("Z", "H"), ("zh", "h"), ("Zh", "H"), ("zo", "yhat"), ("Zo"
 
 lessons.load_all()
 EXERCISES = sorted(REGISTRY.values(), key=lambda ex: ex.id)
+LESSON_FILES = sorted((Path(__file__).resolve().parents[2] / "source").glob("*/*.ipynb"))
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda ex: ex.id)
@@ -42,3 +48,24 @@ def test_every_lesson_has_a_forward_exercise_checked_here():
         if any(pre in ex.components and act in ex.components for pre, act in PAIRS)
     }
     assert {"01", "02", "03", "04"} <= seen, seen
+
+
+def _names_in_code_cells(path: Path) -> dict[str, set[str]]:
+    """{cell id: the identifiers a code cell binds or reads} (its AST names and parameters)."""
+    found = {}
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        tree = parse_python(cell.source)
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+        found[cell.get("id", "?")] = names
+    return found
+
+
+@pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.parent.name)
+def test_the_lessons_own_code_uses_the_course_names(path):
+    """The seeds' names (Eh, G1, uh, Y_cap, O, net, ...) survive only inside quoted seed code in
+    markdown, never in a code cell the lesson runs."""
+    bad = {cid: sorted(names & RETIRED) for cid, names in _names_in_code_cells(path).items()}
+    assert not {cid: n for cid, n in bad.items() if n}

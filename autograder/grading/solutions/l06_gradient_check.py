@@ -1,7 +1,7 @@
 """Lesson 06 solutions (seed 003, Zaki & Meira Example 25.3; reference via course/) and
 misconception variants.
 
-Network: Xa = aug(X), Z1 = Xa W1, H = tanh(Z1), O = aug(H) W2, E = 1/(2n) sum (O - Y)^2.
+Network: Xa = aug(X), Z1 = Xa W1, H = tanh(Z1), Yhat = aug(H) W2, E = 1/(2n) sum (Yhat - Y)^2.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ define(
 define(
     "loss_sum_vs_mean",
     "1/n of the mean left out",
-    """Example 25.3's loss is a mean, E = 1/(2n) sum (O - Y)^2, so dZ2 = (O - Y) / n. Without the
-    1/n the gradient is n times too large (n = number of rows of X).""",
+    """Example 25.3's loss is a mean, E = 1/(2n) sum (Yhat - Y)^2, so dZ2 = (Yhat - Y) / n.
+    Without the 1/n the gradient is n times too large (n = number of rows of X).""",
     section="6.2",
 )
 define(
@@ -77,8 +77,8 @@ def _grads(X, Y, W1, W2, *, scale=1.0, bias_row="first", tanh_twice=False):
     Xa = network.aug(X)
     H = np.tanh(Xa @ W1)
     Ha = network.aug(H)
-    O = Ha @ W2
-    dZ2 = scale * (O - Y) / len(X)
+    Yhat = Ha @ W2
+    dZ2 = scale * (Yhat - Y) / len(X)
     rows = W2[1:] if bias_row == "first" else W2[:-1]
     dH_dZ1 = 1.0 - np.tanh(H) ** 2 if tanh_twice else 1.0 - H**2
     dZ1 = (dZ2 @ rows.T) * dH_dZ1
@@ -90,9 +90,9 @@ def _net(case, **kw):
 
 
 def _reference_grads(case):
-    O, cache = network.aug_forward(case["X"], case["W1"], case["W2"], "tanh", "identity")
-    _, dO = losses.half_mse(O, case["Y"])
-    return network.aug_backward(dO, cache)
+    Yhat, cache = network.aug_forward(case["X"], case["W1"], case["W2"], "tanh", "identity")
+    _, dYhat = losses.half_mse(Yhat, case["Y"])
+    return network.aug_backward(dYhat, cache)
 
 
 # --- l06_aug -----------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def _(case):
 
 
 @variant("l06_gradients", "factor_two", section="6.3")
-def _(case):  # the gradient of mean((O - Y)^2), the seed's numerical-gradient loss
+def _(case):  # the gradient of mean((Yhat - Y)^2), the seed's numerical-gradient loss
     dW1, dW2 = _net(case, scale=2.0)
     return {"dW1": dW1, "dW2": dW2}
 

@@ -1,7 +1,7 @@
 """Lesson 06 (seed 003, Zaki & Meira Example 25.3): gradient checking on a tanh network.
 
 Network with biases by augmentation: Xa = aug(X) (n, d+1), H = tanh(Xa W1) (n, m),
-O = aug(H) W2 (n, p) (identity output), loss E = (1/2n) sum (O - Y)^2 (n = rows).
+Yhat = aug(H) W2 (n, p) (identity output), loss E = (1/2n) sum (Yhat - Y)^2 (n = rows).
 W1 (d+1, m), W2 (m+1, p); the first row of each W is the bias (aug puts the ones first).
 """
 
@@ -192,7 +192,7 @@ register(
         id="l06_gradients",
         lesson="06_gradient_check",
         section="6.2",
-        title="analytic gradients (dW1, dW2) of (1/2n) sum (O - Y)^2",
+        title="analytic gradients (dW1, dW2) of (1/2n) sum (Yhat - Y)^2",
         functions=("gradients",),
         components={"dW1": 0.5, "dW2": 0.5},
         partial=True,
