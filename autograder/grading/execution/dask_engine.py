@@ -4,29 +4,35 @@ Why Dask: one machine needs no set-up (`LocalCluster`), and the same code grades
 Slurm cluster (dask-jobqueue) or Kubernetes (dask operator) by pointing `--scheduler` at it.
 
 Design
-- One task per (lesson, student). A worker prepares itself once (`GradingPlugin.setup`: the
-  nbgrader config, `NbGraderAPI` and the warm sandboxed fork server of `workers._worker_setup`),
-  so the imports are paid once per worker, not once per notebook.
-- Tasks are impure (`pure=False`) and retried on a lost worker (`retries`): nbgrader's
-  `autograde(force=True)` overwrites a submission's grades, so a retried task replaces the grades
-  of the lost attempt; it never adds a second row (nothing counted twice).
+- No shared filesystem: a task carries the submission's files (`shipping.Submission`) and
+  returns the graded files and the submission's gradebook rows (`shipping.Graded`); the client
+  is the only writer of the course folder and of the gradebook (SQLite or PostgreSQL).
+- A worker prepares itself once (`GradingPlugin.setup`): a private scratch course built from
+  what the client ships once (the course config, the lessons' source/ and their gradebook
+  definitions), its own SQLite gradebook, and the grader of `workers._worker_init` on it (the
+  nbgrader config, `NbGraderAPI` and the warm sandboxed fork server), so the imports are paid
+  once per worker, not once per notebook. Each task then grades through `workers._worker_run`,
+  the same path as the process pool.
+- Tasks are impure (`pure=False`) and retried on a lost worker (`retries`). The client writes a
+  submission's answer once, when its future completes, by update-or-create: a retried task or a
+  rerun overwrites the grades, it never adds a second row (nothing lost or counted twice).
+- The client writes the autograded notebooks after the grades, so `autograde --resume` after a
+  killed client grades only the submissions whose notebooks are missing.
 - Workers run one task at a time (`threads_per_worker=1`): a worker owns one fork server and one
   pre-started kernel, like a process of `workers.run_parallel`.
 - Worker processes are not daemonic: the fork server and kernels are their children.
-
-Not yet done (see the issue): workers still read the submission from and write the gradebook to
-the course folder, so a multi-machine cluster needs a shared filesystem and a PostgreSQL
-gradebook (`--db-url`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from autograder.grading.execution import shipping as S
 from autograder.grading.execution import workers as W
 
 # The one-line message for a scheduler address that is not a Dask scheduler URL.
@@ -37,12 +43,12 @@ class GradingError(Exception):
     """A problem the user can fix, reported in one line."""
 
 
-def _setup_args(course_dir: str, db_url: str, use_pool: bool, preloads: dict, first: str) -> tuple:
-    return (course_dir, db_url, use_pool, True, preloads, first, True)
+def _setup_args(bundle: dict, use_pool: bool, preloads: dict, first: str) -> tuple:
+    return (bundle, use_pool, preloads, first)
 
 
 class GradingPlugin(WorkerPlugin):
-    """WorkerPlugin: build the grader (and warm its fork server) once per worker process."""
+    """WorkerPlugin: build the scratch course and the grader (warm fork server) once per worker."""
 
     name = "backprop-grading"
 
@@ -57,7 +63,7 @@ class GradingPlugin(WorkerPlugin):
         if "api" in W._STATE or worker is None:
             return
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(worker.executors["default"], W._worker_init, *self.args)
+        await loop.run_in_executor(worker.executors["default"], S.prepare_worker, *self.args)
 
     def teardown(self, worker=None):
         from autograder.grading.execution import pool as kpool
@@ -65,13 +71,15 @@ class GradingPlugin(WorkerPlugin):
         pool = kpool.get_pool()
         if pool is not None:
             pool.close()
+        if "scratch" in W._STATE:
+            shutil.rmtree(W._STATE["scratch"], ignore_errors=True)
 
 
-def grade_task(job: W.Job, args: tuple) -> W.JobResult:
+def grade_task(sub: S.Submission, args: tuple) -> S.Graded:
     """Run on a worker: grade one submission (sets the worker up first if no plugin did)."""
     if "api" not in W._STATE and "init_error" not in W._STATE:
-        W._worker_init(*args)
-    return W._worker_run(job)
+        S.prepare_worker(*args)
+    return S.grade_submission(sub)
 
 
 def _local_cluster(workers: int):
@@ -170,7 +178,7 @@ def run_dask(
     from distributed import as_completed
     from tqdm import tqdm
 
-    from autograder.grading.config import COURSE_ID, lesson_preload, normalize_db_url
+    from autograder.grading.config import COURSE_ID, build_config, lesson_preload, normalize_db_url
 
     W.ensure_venv_on_path()
     db_url = normalize_db_url(db_url)
@@ -181,7 +189,11 @@ def run_dask(
     lessons = list(dict.fromkeys(j.lesson for j in jobs))
     preloads = {lesson: lesson_preload(course_dir, lesson) for lesson in lessons}
     order = sorted(jobs, key=lambda j: (lessons.index(j.lesson), j.student))
-    args = _setup_args(str(course_dir), db_url, use_pool, preloads, order[0].lesson)
+    args = _setup_args(
+        S.course_bundle(course_dir, db_url, lessons), use_pool, preloads, order[0].lesson
+    )
+    granted = S.extensions(db_url, lessons)
+    cfg = build_config(course_dir, db_url)  # the client's own AssignLatePenalties (see store)
     # The worker processes find the project (and the kernels the venv) like the spawn pool does.
     os.environ.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[3]))
     client, cluster = connect(scheduler, workers, cluster_kind, slurm)
@@ -191,7 +203,7 @@ def run_dask(
         futs = {
             client.submit(
                 grade_task,
-                j,
+                S.pack_submission(course_dir, j, granted.get(j)),
                 args,
                 pure=False,
                 retries=retries,
@@ -203,15 +215,22 @@ def run_dask(
             total=len(jobs), desc=desc, unit="nb", disable=not progress, dynamic_ncols=True
         ) as bar:
             for fut in as_completed(futs):
-                job = futs[fut]
-                try:
-                    results[job] = fut.result()
-                except Exception as exc:  # lost more often than `retries`: report, keep going
-                    msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-                    results[job] = W.JobResult(job.lesson, job.student, False, 0.0, error=msg)
+                results[futs[fut]] = _collect(fut, futs[fut], course_dir, db_url, cfg)
                 bar.update(1)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     return [results[j] for j in jobs]
+
+
+def _collect(fut, job: W.Job, course_dir: Path, db_url: str, cfg) -> W.JobResult:
+    """The job's result, its answer written to the course folder and gradebook (client only)."""
+    try:
+        graded = fut.result()
+    except Exception as exc:  # lost more often than `retries`: report, keep going
+        msg = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        return W.JobResult(job.lesson, job.student, False, 0.0, error=msg)
+    fut.release()  # the graded files leave the cluster's memory
+    S.store(course_dir, db_url, cfg, graded)
+    return graded.result
