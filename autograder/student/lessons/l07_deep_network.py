@@ -20,9 +20,11 @@ SCHEMES = ("zero", "small", "xavier", "he")
 
 
 def params_of(case):
-    """{"W1", "b1", ...} from a case's flat keys (in layer order)."""
+    """{"W1", "b1", ...} from a case's flat keys (in layer order). The arrays are the case's own
+    (np.asarray, no copy): a student who changes `params` in place changes the case, and the
+    check names it (mutates_input), as the exercises ask to leave params unmodified."""
     keys = sorted((k for k in case if re.fullmatch(r"[Wb]\d+", k)), key=lambda k: (int(k[1:]), k))
-    return {k: np.array(case[k], dtype=np.float64) for k in keys}
+    return {k: np.asarray(case[k], dtype=np.float64) for k in keys}
 
 
 def flat(params, prefix=""):
